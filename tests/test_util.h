@@ -1,0 +1,41 @@
+// Helpers shared by the tests.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace sextant::testing {
+
+// The folder of the shared datasets: $SEXTANT_DATA, else ../shared/data beside the source tree.
+// nullopt when neither exists (tests that need it then GTEST_SKIP with a visible message).
+std::optional<std::string> shared_data_dir();
+
+// Path of a dataset file inside shared_data_dir(), or nullopt when it is absent.
+std::optional<std::string> shared_data_file(const std::string& relative);
+
+// A fresh empty directory under the system temp folder, removed by the caller or at exit.
+std::string make_temp_dir(const std::string& tag);
+
+// Writes `content` to `path` (binary), creating parent folders.
+void write_file(const std::string& path, const std::string& content);
+
+// Reads a whole file.
+std::string read_file(const std::string& path);
+
+// Runs a shell command, capturing stdout and stderr together; returns the exit status.
+int run_command(const std::string& command, std::string* output);
+
+// The sextant executable built beside the tests.
+std::string sextant_binary();
+
+}  // namespace sextant::testing
+
+// Skips the current test, visibly, when a shared dataset file is absent.
+#define SEXTANT_REQUIRE_DATA(var, relative)                                              \
+    auto var##_opt = ::sextant::testing::shared_data_file(relative);                     \
+    if (!var##_opt) {                                                                     \
+        GTEST_SKIP() << "dataset " << relative                                            \
+                     << " not found (set SEXTANT_DATA or put ../shared/data beside the "  \
+                        "checkout); skipping";                                           \
+    }                                                                                     \
+    const std::string var = *var##_opt
