@@ -83,6 +83,8 @@ int run_command(const std::string& command, std::string* output) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-std::string sextant_binary() { return SEXTANT_BINARY; }
+std::string sextant_binary() {
+    return SEXTANT_BINARY;
+}
 
 }  // namespace sextant::testing

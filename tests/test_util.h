@@ -33,9 +33,9 @@ std::string sextant_binary();
 // Skips the current test, visibly, when a shared dataset file is absent.
 #define SEXTANT_REQUIRE_DATA(var, relative)                                              \
     auto var##_opt = ::sextant::testing::shared_data_file(relative);                     \
-    if (!var##_opt) {                                                                     \
-        GTEST_SKIP() << "dataset " << relative                                            \
-                     << " not found (set SEXTANT_DATA or put ../shared/data beside the "  \
+    if (!var##_opt) {                                                                    \
+        GTEST_SKIP() << "dataset " << relative                                           \
+                     << " not found (set SEXTANT_DATA or put ../shared/data beside the " \
                         "checkout); skipping";                                           \
-    }                                                                                     \
+    }                                                                                    \
     const std::string var = *var##_opt

@@ -1,2 +1,228 @@
+// The sextant command: parses arguments into the library's option structs, runs one job, and
+// turns any error into one line on stderr and an exit code. Nothing else lives here.
+#include <CLI/CLI.hpp>
+
 #include <cstdio>
-int main() { std::puts("sextant"); return 0; }
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <new>
+
+#include "sextant/app/jobs.h"
+#include "sextant/core/error.h"
+#include "sextant/core/log.h"
+#include "sextant/core/time.h"
+#include "sextant/sim/simulate.h"
+
+namespace {
+
+using sextant::BadRowPolicy;
+using sextant::Encoding;
+
+struct ReadFlags {
+    std::string map;
+    std::string delimiter;
+    std::string encoding = "utf-8";
+    std::string tz = "UTC";
+    std::string on_bad_row = "reject";
+};
+
+void add_read_flags(CLI::App& cmd, ReadFlags& flags) {
+    cmd.add_option("--map", flags.map,
+                   "column mapping, e.g. user=CustomerID,item=StockCode,time=InvoiceDate,"
+                   "value=Quantity*UnitPrice (keys: user item time name value id)");
+    cmd.add_option("--delimiter", flags.delimiter,
+                   "field delimiter of CSV input (one character, or \\t); detected when absent");
+    cmd.add_option("--encoding", flags.encoding, "input encoding: utf-8 (default), latin1, cp1252");
+    cmd.add_option("--tz", flags.tz,
+                   "IANA time zone of timestamps without an offset and of day boundaries");
+    cmd.add_option("--on-bad-row", flags.on_bad_row,
+                   "reject (default: a file with any bad row stores nothing) or skip");
+}
+
+sextant::IngestOptions to_ingest_options(const ReadFlags& flags) {
+    sextant::IngestOptions o;
+    o.map = flags.map;
+    if (!flags.delimiter.empty()) {
+        if (flags.delimiter == "\\t" || flags.delimiter == "tab") {
+            o.delimiter = '\t';
+        } else if (flags.delimiter.size() == 1) {
+            o.delimiter = flags.delimiter[0];
+        } else {
+            sextant::throw_invalid("--delimiter: expected one character, got \"" + flags.delimiter +
+                                   "\"");
+        }
+    }
+    if (flags.encoding == "utf-8" || flags.encoding == "utf8" || flags.encoding == "UTF-8") {
+        o.encoding = Encoding::kUtf8;
+    } else if (flags.encoding == "latin1" || flags.encoding == "iso-8859-1") {
+        o.encoding = Encoding::kLatin1;
+    } else if (flags.encoding == "cp1252" || flags.encoding == "windows-1252") {
+        o.encoding = Encoding::kCp1252;
+    } else {
+        sextant::throw_invalid("--encoding: unknown encoding \"" + flags.encoding +
+                               "\" (use utf-8, latin1 or cp1252)");
+    }
+    o.tz = sextant::TimeZone::named(flags.tz);
+    return o;
+}
+
+BadRowPolicy to_policy(const std::string& text) {
+    if (text == "reject") {
+        return BadRowPolicy::kReject;
+    }
+    if (text == "skip") {
+        return BadRowPolicy::kSkip;
+    }
+    sextant::throw_invalid("--on-bad-row: expected reject or skip, got \"" + text + "\"");
+}
+
+void set_verbosity(bool quiet, bool verbose) {
+    if (quiet) {
+        sextant::log::set_level(sextant::log::Level::kWarn);
+    } else if (verbose) {
+        sextant::log::set_level(sextant::log::Level::kDebug);
+    }
+}
+
+int run(int argc, char** argv) {
+    CLI::App app{
+        "sextant: behavior analysis, recommendations and predictions from a product's "
+        "own event log"};
+    app.require_subcommand(1);
+    bool quiet = false;
+    bool verbose = false;
+    app.add_flag("-q,--quiet", quiet, "only warnings and errors");
+    app.add_flag("-v,--verbose", verbose, "debug detail");
+
+    // sextant run
+    ReadFlags run_flags;
+    std::vector<std::string> run_files;
+    std::string run_out = "out";
+    std::string run_store;
+    double budget = 120;
+    std::uint64_t seed = 42;
+    auto* run_cmd = app.add_subcommand(
+        "run", "ingest a log, analyse it, train and compare recommenders, write the report");
+    run_cmd->add_option("events", run_files, "event log files (CSV, TSV, MovieLens, NDJSON, .gz)")
+        ->required();
+    run_cmd->add_option("--out", run_out, "output folder for report.html and summary.json");
+    run_cmd->add_option("--store", run_store, "store file (default: OUT/sextant.db)");
+    run_cmd->add_option("--budget", budget, "seconds of training for the deep model (default 120)");
+    run_cmd->add_option("--seed", seed, "random seed of training (default 42)");
+    add_read_flags(*run_cmd, run_flags);
+    run_cmd->add_flag("-q,--quiet", quiet, "only warnings and errors");
+    run_cmd->add_flag("-v,--verbose", verbose, "debug detail");
+
+    // sextant ingest
+    ReadFlags ingest_flags;
+    std::vector<std::string> ingest_files;
+    std::string ingest_store = "sextant.db";
+    auto* ingest_cmd = app.add_subcommand("ingest", "store event log files without analysing them");
+    ingest_cmd->add_option("events", ingest_files, "event log files")->required();
+    ingest_cmd->add_option("--store", ingest_store, "store file (default: ./sextant.db)");
+    add_read_flags(*ingest_cmd, ingest_flags);
+    ingest_cmd->add_flag("-q,--quiet", quiet, "only warnings and errors");
+    ingest_cmd->add_flag("-v,--verbose", verbose, "debug detail");
+
+    // sextant analyze
+    std::string analyze_store = "sextant.db";
+    std::string analyze_out = "out";
+    std::string analyze_tz = "UTC";
+    bool no_recommend = false;
+    double analyze_budget = 120;
+    auto* analyze_cmd =
+        app.add_subcommand("analyze", "analyse a store and write report.html and summary.json");
+    analyze_cmd->add_option("--store", analyze_store, "store file (default: ./sextant.db)");
+    analyze_cmd->add_option("--out", analyze_out, "output folder");
+    analyze_cmd->add_option("--tz", analyze_tz, "IANA time zone of day boundaries");
+    analyze_cmd->add_option("--budget", analyze_budget, "seconds of deep-model training");
+    analyze_cmd->add_option("--seed", seed, "random seed of training");
+    analyze_cmd->add_flag("--no-recommend", no_recommend, "skip the recommenders");
+    analyze_cmd->add_flag("-q,--quiet", quiet, "only warnings and errors");
+    analyze_cmd->add_flag("-v,--verbose", verbose, "debug detail");
+
+    // sextant simulate
+    sextant::SimulateOptions sim;
+    std::string sim_out;
+    auto* sim_cmd = app.add_subcommand(
+        "simulate", "write a synthetic behavior log (users with tastes, sessions, churners)");
+    sim_cmd->add_option("--out", sim_out, "CSV file to write")->required();
+    sim_cmd->add_option("--users", sim.n_users, "number of users");
+    sim_cmd->add_option("--items", sim.n_items, "number of items");
+    sim_cmd->add_option("--days", sim.days, "days of activity");
+    sim_cmd->add_option("--seed", sim.seed, "random seed");
+    sim_cmd->add_option("--churn-share", sim.churn_share, "share of users who churn");
+    sim_cmd->add_flag("-q,--quiet", quiet, "only warnings and errors");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+    set_verbosity(quiet, verbose);
+
+    if (*run_cmd) {
+        sextant::RunOptions o;
+        o.ingest.files = run_files;
+        o.ingest.store = run_store.empty()
+                             ? (std::filesystem::path(run_out) / "sextant.db").string()
+                             : run_store;
+        o.ingest.read = to_ingest_options(run_flags);
+        o.ingest.on_bad_row = to_policy(run_flags.on_bad_row);
+        o.analyze.store = o.ingest.store;
+        o.analyze.out_dir = run_out;
+        o.analyze.tz = run_flags.tz;
+        o.analyze.budget_seconds = budget;
+        o.analyze.seed = seed;
+        sextant::run_job(o);
+        std::cout << "report: " << (std::filesystem::path(run_out) / "report.html").string()
+                  << "\nsummary: " << (std::filesystem::path(run_out) / "summary.json").string()
+                  << "\n";
+    } else if (*ingest_cmd) {
+        sextant::IngestJobOptions o;
+        o.files = ingest_files;
+        o.store = ingest_store;
+        o.read = to_ingest_options(ingest_flags);
+        o.on_bad_row = to_policy(ingest_flags.on_bad_row);
+        sextant::ingest_files(o);
+    } else if (*analyze_cmd) {
+        sextant::AnalyzeOptions o;
+        o.store = analyze_store;
+        o.out_dir = analyze_out;
+        o.tz = analyze_tz;
+        o.recommend = !no_recommend;
+        o.budget_seconds = analyze_budget;
+        o.seed = seed;
+        if (!std::filesystem::exists(o.store)) {
+            sextant::throw_not_found("no store at \"" + o.store +
+                                     "\" (create it with `sextant ingest FILE --store " + o.store +
+                                     "`)");
+        }
+        sextant::analyze_store(o);
+        std::cout << "report: " << (std::filesystem::path(analyze_out) / "report.html").string()
+                  << "\n";
+    } else if (*sim_cmd) {
+        sextant::simulate_to_file(sim, sim_out);
+        std::cout << "synthetic log: " << sim_out << "\n";
+    }
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const sextant::Error& e) {
+        std::fprintf(stderr, "sextant: %s\n", e.what());
+        return sextant::exit_code(e.kind());
+    } catch (const std::bad_alloc&) {
+        std::fprintf(stderr, "sextant: out of memory\n");
+        return 71;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "sextant: internal error: %s\n", e.what());
+        return 70;
+    }
+}

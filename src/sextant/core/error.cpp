@@ -30,8 +30,14 @@ int exit_code(ErrorKind kind) {
     return 1;
 }
 
-void throw_invalid(const std::string& message) { throw Error(ErrorKind::kInvalidInput, message); }
-void throw_not_found(const std::string& message) { throw Error(ErrorKind::kNotFound, message); }
-void throw_io(const std::string& message) { throw Error(ErrorKind::kIo, message); }
+void throw_invalid(const std::string& message) {
+    throw Error(ErrorKind::kInvalidInput, message);
+}
+void throw_not_found(const std::string& message) {
+    throw Error(ErrorKind::kNotFound, message);
+}
+void throw_io(const std::string& message) {
+    throw Error(ErrorKind::kIo, message);
+}
 
 }  // namespace sextant

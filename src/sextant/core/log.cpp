@@ -28,9 +28,15 @@ const char* prefix(Level level) {
 
 }  // namespace
 
-void set_level(Level level) { g_level = level; }
-Level level() { return g_level; }
-bool enabled(Level level) { return level >= g_level.load(); }
+void set_level(Level level) {
+    g_level = level;
+}
+Level level() {
+    return g_level;
+}
+bool enabled(Level level) {
+    return level >= g_level.load();
+}
 
 void set_sink(std::function<void(Level, std::string_view)> sink) {
     std::lock_guard lock(g_mutex);

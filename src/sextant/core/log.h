@@ -21,9 +21,17 @@ bool enabled(Level level);
 void set_sink(std::function<void(Level, std::string_view)> sink);
 
 void write(Level level, std::string_view message);
-inline void debug(std::string_view message) { write(Level::kDebug, message); }
-inline void info(std::string_view message) { write(Level::kInfo, message); }
-inline void warn(std::string_view message) { write(Level::kWarn, message); }
-inline void error(std::string_view message) { write(Level::kError, message); }
+inline void debug(std::string_view message) {
+    write(Level::kDebug, message);
+}
+inline void info(std::string_view message) {
+    write(Level::kInfo, message);
+}
+inline void warn(std::string_view message) {
+    write(Level::kWarn, message);
+}
+inline void error(std::string_view message) {
+    write(Level::kError, message);
+}
 
 }  // namespace sextant::log

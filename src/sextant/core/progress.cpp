@@ -110,6 +110,11 @@ void Progress::draw(bool final_line) {
     shown_ = true;
 }
 
+void Progress::close() {
+    finished_ = true;
+    clear_progress_line();
+}
+
 void Progress::finish(const std::string& summary) {
     if (finished_) {
         return;
@@ -122,11 +127,11 @@ void Progress::finish(const std::string& summary) {
     }
     double seconds = elapsed();
     char buf[160];
-    std::snprintf(buf, sizeof buf, "%s: %s %s in %.2f s (%s %s/s)", what_.c_str(),
-                  with_commas(done_).c_str(), unit_.c_str(), seconds,
-                  with_commas(static_cast<std::uint64_t>(seconds > 0 ? done_ / seconds : 0))
-                      .c_str(),
-                  unit_.c_str());
+    std::snprintf(
+        buf, sizeof buf, "%s: %s %s in %.2f s (%s %s/s)", what_.c_str(), with_commas(done_).c_str(),
+        unit_.c_str(), seconds,
+        with_commas(static_cast<std::uint64_t>(seconds > 0 ? done_ / seconds : 0)).c_str(),
+        unit_.c_str());
     log::info(buf);
 }
 

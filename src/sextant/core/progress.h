@@ -26,6 +26,9 @@ public:
     // Ends the line and logs `summary` (or a default "what: N unit in S s (R unit/s)").
     void finish(const std::string& summary = "");
 
+    // Ends the line without a summary (the caller logs its own).
+    void close();
+
     // Seconds since construction.
     double elapsed() const;
 

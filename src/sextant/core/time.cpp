@@ -9,7 +9,9 @@
 namespace sextant {
 namespace {
 
-const date::time_zone* zone_ptr(const void* p) { return static_cast<const date::time_zone*>(p); }
+const date::time_zone* zone_ptr(const void* p) {
+    return static_cast<const date::time_zone*>(p);
+}
 
 }  // namespace
 
@@ -40,7 +42,8 @@ std::int32_t TimeZone::offset(Seconds t) const {
 
 Day TimeZone::day_of(Seconds t) const {
     std::int64_t local = t + offset(t);
-    std::int64_t d = local >= 0 ? local / kSecondsPerDay : (local - kSecondsPerDay + 1) / kSecondsPerDay;
+    std::int64_t d =
+        local >= 0 ? local / kSecondsPerDay : (local - kSecondsPerDay + 1) / kSecondsPerDay;
     return static_cast<Day>(d);
 }
 

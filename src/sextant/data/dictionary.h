@@ -30,7 +30,9 @@ public:
 private:
     struct Hash {
         using is_transparent = void;
-        std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+        std::size_t operator()(std::string_view s) const {
+            return std::hash<std::string_view>{}(s);
+        }
     };
     std::vector<std::string> texts_;
     std::unordered_map<std::string, std::uint32_t, Hash, std::equal_to<>> ids_;

@@ -56,9 +56,8 @@ void EventTable::sort_and_index() {
     for (std::size_t u = 0; u < n_u; ++u) {
         auto first = order.begin() + static_cast<std::ptrdiff_t>(user_offsets[u]);
         auto last = order.begin() + static_cast<std::ptrdiff_t>(user_offsets[u + 1]);
-        bool sorted = std::is_sorted(first, last, [&](std::uint64_t a, std::uint64_t b) {
-            return time[a] < time[b];
-        });
+        bool sorted = std::is_sorted(
+            first, last, [&](std::uint64_t a, std::uint64_t b) { return time[a] < time[b]; });
         if (!sorted) {
             std::stable_sort(first, last,
                              [&](std::uint64_t a, std::uint64_t b) { return time[a] < time[b]; });

@@ -5,6 +5,7 @@
 // 1 + number of other candidate items scoring at least as high).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -21,11 +22,26 @@ struct RankingMetrics {
     std::size_t n_targets_in_history = 0;  // targets the user already had (counted as misses)
 };
 
-// Metric contributions of a single 1-based rank (for tests and incremental use).
+// Metric contributions of a single 1-based rank (for tests and incremental use): 1/log2(rank+1)
+// for 1 <= rank <= 10, else 0 (rank 0 is not a rank and gives 0).
 double ndcg_at_10_of_rank(std::uint64_t rank);
 
-// Evaluates `model` on every user of the split at `stage`.
+// How the evaluation is run; the metrics do not depend on these fields.
+struct EvaluateOptions {
+    std::size_t batch_size = 256;  // users scored per score_batch call (capped so that one batch
+                                   // holds at most ~16M scores, 64 MB, per thread)
+    std::size_t n_threads = 2;     // threads over batches; each calls model.score_batch
+};
+
+// Evaluates `model` on every user of the split at `stage`: the history is history_at(split, i,
+// stage) and the target is split.valid[i] (kValid) or split.test[i] (kTest). The model must be
+// fitted and its score_batch safe to call from several threads at once. NaN scores count against
+// the target (a NaN target ranks below every candidate; a NaN candidate ranks above the target).
+// Throws sextant::Error (kInternal) when the split's vectors disagree in size or hold an item
+// outside [0, n_items); errors thrown by the model propagate.
 RankingMetrics evaluate(const Recommender& model, const Split& split, Stage stage);
+RankingMetrics evaluate(const Recommender& model, const Split& split, Stage stage,
+                        const EvaluateOptions& options);
 
 // The protocol in words, written beside the figures in the report and summary.json.
 std::string protocol_description();

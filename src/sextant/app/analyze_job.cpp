@@ -1,0 +1,123 @@
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include "sextant/analytics/active_users.h"
+#include "sextant/analytics/overview.h"
+#include "sextant/analytics/retention.h"
+#include "sextant/app/jobs.h"
+#include "sextant/app/recommend_job.h"
+#include "sextant/core/error.h"
+#include "sextant/core/log.h"
+#include "sextant/core/progress.h"
+#include "sextant/report/html_report.h"
+#include "sextant/store/event_store.h"
+
+namespace sextant {
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+// Totals over every ingest of the store: the report describes the store, not just this run.
+void add_store_totals(EventStore& store, nlohmann::json& summary) {
+    std::uint64_t skipped = 0;
+    std::uint64_t duplicates = 0;
+    std::uint64_t duplicate_ids = 0;
+    bool synthetic = false;
+    std::map<std::string, std::uint64_t> reasons;
+    nlohmann::json ingests = nlohmann::json::array();
+    for (const IngestRecord& r : store.ingests()) {
+        skipped += r.skipped;
+        duplicates += r.exact_duplicates;
+        duplicate_ids += r.duplicate_ids;
+        synthetic = synthetic || r.synthetic;
+        for (const auto& [reason, count] : r.skip_reasons) {
+            reasons[reason] += count;
+        }
+        ingests.push_back({{"path", r.path},
+                           {"at", r.at},
+                           {"format", r.format},
+                           {"layout", r.layout},
+                           {"rows", r.rows},
+                           {"stored", r.stored},
+                           {"rows_skipped", r.skipped}});
+    }
+    summary["synthetic"] = synthetic;
+    summary["rows_skipped"] = skipped;
+    summary["skip_reasons"] = reasons;
+    summary["exact_duplicates"] = duplicates;
+    summary["duplicate_ids"] = duplicate_ids;
+    summary["ingests"] = ingests;
+}
+
+void write_text_atomically(const std::string& text, const std::filesystem::path& path) {
+    std::filesystem::path tmp = path;
+    tmp += ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::binary);
+        out << text;
+        if (!out) {
+            throw_io("cannot write \"" + tmp.string() + "\"");
+        }
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) {
+        throw_io("cannot write \"" + path.string() + "\": " + ec.message());
+    }
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+nlohmann::json analyze_store(const AnalyzeOptions& options, const nlohmann::json& inputs) {
+    TimeZone zone = TimeZone::named(options.tz);
+    std::error_code ec;
+    std::filesystem::create_directories(options.out_dir, ec);
+    if (ec) {
+        throw_io("cannot create \"" + options.out_dir + "\": " + ec.message());
+    }
+
+    EventStore store(options.store);
+    auto start = std::chrono::steady_clock::now();
+    EventTable table = store.load_table();
+    log::info("table: " + with_commas(table.n_events()) + " events, " +
+              with_commas(table.n_users()) + " users, " + with_commas(table.n_items()) +
+              " items loaded in " + std::to_string(seconds_since(start)).substr(0, 5) + " s");
+    if (table.n_events() == 0) {
+        throw_invalid("the store \"" + options.store + "\" holds no events");
+    }
+
+    nlohmann::json summary;
+    summary["sextant_version"] = kVersion;
+    summary["time_zone"] = zone.name();
+    summary["inputs"] = inputs;
+    add_store_totals(store, summary);
+
+    start = std::chrono::steady_clock::now();
+    Overview overview = compute_overview(table, zone);
+    summary.update(to_json(overview));
+    summary["active_users"] = to_json(compute_active_users(table, zone));
+    summary["retention"] = to_json(compute_retention(table, zone));
+    log::info("analysis: overview, active users and retention in " +
+              std::to_string(seconds_since(start)).substr(0, 5) + " s");
+
+    if (options.recommend) {
+        summary["recommend"] = evaluate_recommenders(table, options);
+    }
+
+    std::filesystem::path out(options.out_dir);
+    write_text_atomically(summary.dump(2) + "\n", out / "summary.json");
+    write_report(summary, (out / "report.html").string());
+    return summary;
+}
+
+nlohmann::json run_job(const RunOptions& options) {
+    nlohmann::json inputs = ingest_files(options.ingest);
+    return analyze_store(options.analyze, inputs);
+}
+
+}  // namespace sextant

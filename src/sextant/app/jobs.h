@@ -1,0 +1,48 @@
+// The jobs behind the command line and (later) the server: each takes one options struct and
+// does its work through the library. They log progress and results, never print or exit.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sextant/data/ingest.h"
+
+namespace sextant {
+
+struct IngestJobOptions {
+    std::vector<std::string> files;  // inputs, ingested in order, each in its own transaction
+    std::string store;               // the SQLite store file
+    IngestOptions read;              // mapping, delimiter, encoding, time zone
+    BadRowPolicy on_bad_row = BadRowPolicy::kReject;
+};
+
+struct AnalyzeOptions {
+    std::string store;            // the SQLite store file
+    std::string out_dir;          // where summary.json and report.html go
+    std::string tz = "UTC";       // zone of day boundaries
+    bool recommend = true;        // train and evaluate the recommenders
+    double budget_seconds = 120;  // wall-clock budget for training the deep models
+    std::uint64_t seed = 42;      // seeds every random choice of training
+};
+
+struct RunOptions {
+    IngestJobOptions ingest;
+    AnalyzeOptions analyze;
+};
+
+// Ingests every file; returns the `inputs` array of summary.json. Throws Error on a refused file
+// (files before it stay stored, each ingest being its own transaction).
+nlohmann::json ingest_files(const IngestJobOptions& options);
+
+// Analyses the store and writes OUT/summary.json and OUT/report.html; returns the summary.
+// `inputs` (from ingest_files) is recorded in the summary when given.
+nlohmann::json analyze_store(const AnalyzeOptions& options,
+                             const nlohmann::json& inputs = nlohmann::json::array());
+
+// The main job: ingest, then analyse.
+nlohmann::json run_job(const RunOptions& options);
+
+}  // namespace sextant

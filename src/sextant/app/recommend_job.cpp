@@ -1,0 +1,119 @@
+#include "sextant/app/recommend_job.h"
+
+#include <chrono>
+#include <cmath>
+#include <memory>
+
+#include "sextant/core/log.h"
+#include "sextant/core/progress.h"
+#include "sextant/recommend/evaluate.h"
+#include "sextant/recommend/gru4rec.h"
+#include "sextant/recommend/item_knn.h"
+#include "sextant/recommend/popular.h"
+#include "sextant/recommend/split.h"
+
+namespace sextant {
+namespace {
+
+nlohmann::json finite_or_null(double x) {
+    return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr);
+}
+
+// The summary's learning curve: one point per epoch, with the metric under its own name.
+nlohmann::json curve_json(const LearningCurve& curve) {
+    nlohmann::json points = nlohmann::json::array();
+    for (const EpochRecord& e : curve.epochs) {
+        points.push_back({{"epoch", e.epoch},
+                          {"train_loss", finite_or_null(e.train_loss)},
+                          {"valid_ndcg@10", finite_or_null(e.valid_metric)},
+                          {"seconds", e.seconds},
+                          {"complete", e.complete}});
+    }
+    return points;
+}
+
+struct Fitted {
+    std::unique_ptr<Recommender> model;
+    double train_seconds = 0;
+};
+
+nlohmann::json metrics_json(const RankingMetrics& test, const RankingMetrics& valid,
+                            double train_seconds) {
+    return {{"hr@10", test.hr_at_10},
+            {"ndcg@10", test.ndcg_at_10},
+            {"mrr", test.mrr},
+            {"valid_hr@10", valid.hr_at_10},
+            {"valid_ndcg@10", valid.ndcg_at_10},
+            {"valid_mrr", valid.mrr},
+            {"targets_in_history", test.n_targets_in_history},
+            {"train_seconds", train_seconds}};
+}
+
+std::string figures(const RankingMetrics& m) {
+    char buf[128];
+    std::snprintf(buf, sizeof buf, "HR@10 %.4f, NDCG@10 %.4f, MRR %.4f", m.hr_at_10, m.ndcg_at_10,
+                  m.mrr);
+    return buf;
+}
+
+}  // namespace
+
+nlohmann::json evaluate_recommenders(const EventTable& table, const AnalyzeOptions& options) {
+    nlohmann::json out;
+    Split split = leave_last_out(table);
+    out["protocol"] = protocol_description();
+    out["users_evaluated"] = split.n_users();
+    out["users_excluded"] = split.n_users_too_short + split.n_users_without_items;
+    out["users_too_short"] = split.n_users_too_short;
+    out["users_without_items"] = split.n_users_without_items;
+    out["items"] = split.n_items;
+    out["budget_seconds"] = options.budget_seconds;
+    out["models"] = nlohmann::json::object();
+    if (split.n_users() == 0) {
+        out["best"] = nullptr;
+        out["best_reason"] = "no user has 3 or more events with an item";
+        log::warn("recommend: no user has 3 or more events with an item; nothing to evaluate");
+        return out;
+    }
+    log::info("recommend: leave-last-out split of " + with_commas(split.n_users()) + " users (" +
+              with_commas(split.n_users_too_short) + " with fewer than 3 item events left out)");
+
+    // The baselines take seconds; the deep model gets the whole training budget.
+    std::vector<std::unique_ptr<Recommender>> models;
+    models.push_back(std::make_unique<MostPopular>());
+    models.push_back(std::make_unique<ItemKnn>());
+    Gru4RecOptions gru;
+    gru.train.budget_seconds = options.budget_seconds;
+    gru.train.seed = options.seed;
+    models.push_back(std::make_unique<Gru4Rec>(gru));
+
+    std::string best;
+    double best_valid = -1;
+    for (auto& model : models) {
+        auto start = std::chrono::steady_clock::now();
+        model->fit(split);
+        double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        RankingMetrics valid = evaluate(*model, split, Stage::kValid);
+        RankingMetrics test = evaluate(*model, split, Stage::kTest);
+        nlohmann::json j = metrics_json(test, valid, seconds);
+        if (auto* deep = dynamic_cast<const Gru4Rec*>(model.get())) {
+            j["learning_curve"] = curve_json(deep->curve());
+            j["stopped"] = deep->curve().stop_message;
+            j["best_epoch"] = deep->curve().best_epoch;
+            j["samples_per_second"] = deep->curve().samples_per_second();
+        }
+        out["models"][model->name()] = j;
+        log::info("recommend: " + model->name() + ": " + figures(test) + " (test; fitted in " +
+                  std::to_string(seconds).substr(0, 6) + " s)");
+        if (valid.ndcg_at_10 > best_valid) {
+            best_valid = valid.ndcg_at_10;
+            best = model->name();
+        }
+    }
+    out["best"] = best;
+    out["best_rule"] = "highest NDCG@10 on the validation items";
+    return out;
+}
+
+}  // namespace sextant

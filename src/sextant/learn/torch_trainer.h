@@ -1,0 +1,67 @@
+// The trainer for libtorch modules: Adam over the module's parameters, shuffled mini-batches of
+// example indices, best weights kept in memory.
+//
+// Includes <torch/torch.h>: include it only from model .cpp files, never from a header that
+// other code includes. A model plugs in by giving its module, how many examples an epoch has
+// and a function from a batch of example indices to a mean loss; the rest is run_training().
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "sextant/learn/learning_curve.h"
+#include "sextant/learn/trainer.h"
+
+namespace sextant {
+
+// Seeds libtorch's generator. Call it before building a module so that its initial weights
+// repeat; train_module() calls it again for dropout.
+void seed_torch(std::uint64_t seed);
+
+// A deep copy of a module's parameters and buffers, by name.
+class ParameterSnapshot {
+public:
+    // Replaces the copy with the module's current values.
+    void save(const torch::nn::Module& module);
+    // Writes the copy back into the module. REQUIRES: save() was called on a module of the same
+    // structure. Throws sextant::Error (internal) when a name is missing.
+    void restore(torch::nn::Module& module) const;
+    bool empty() const { return tensors_.empty(); }
+
+private:
+    std::vector<std::pair<std::string, torch::Tensor>> tensors_;
+};
+
+// What a batch loss function returns.
+struct BatchLoss {
+    torch::Tensor loss;           // scalar: the mean over the batch's samples, with a graph
+    std::uint64_t n_samples = 0;  // the samples it averages over (targets, pairs, users)
+};
+
+struct ModuleTask {
+    std::string what = "train";             // names the run in logs ("gru4rec")
+    std::size_t n_examples = 0;             // examples per epoch; batches are drawn from 0..n-1
+    std::uint64_t n_samples_per_epoch = 0;  // for progress; 0 = unknown
+    // Builds the loss of a batch of example indices (in train mode, gradients on).
+    std::function<BatchLoss(std::span<const std::size_t> examples)> batch_loss;
+    // Validation metric, higher is better. Called in eval mode under torch::NoGradGuard.
+    std::function<double()> validate;
+    // Optional: called before each epoch (1-based), e.g. to draw fresh negative samples.
+    std::function<void(int epoch)> begin_epoch;
+    // Optional clock seam, as in TrainCallbacks.
+    std::function<double()> clock;
+};
+
+// Trains `module` on `task` with Adam (options.learning_rate, weight_decay), shuffling the
+// example order each epoch with a generator seeded from options.seed, and returns the curve.
+// On return the module holds the best epoch's weights and is in eval mode. Sets
+// torch::set_num_threads(options.threads) when threads > 0 (a process-wide setting).
+LearningCurve train_module(torch::nn::Module& module, const ModuleTask& task,
+                           const TrainOptions& options);
+
+}  // namespace sextant

@@ -1,0 +1,35 @@
+#include "sextant/recommend/popular.h"
+
+#include <string>
+
+#include "sextant/core/error.h"
+
+namespace sextant {
+
+void MostPopular::fit(const Split& split) {
+    std::vector<std::uint64_t> counts(split.n_items, 0);
+    for (const std::vector<std::uint32_t>& items : split.train) {
+        for (std::uint32_t item : items) {
+            if (item >= counts.size()) {
+                throw_invalid("popular: training item id " + std::to_string(item) +
+                              " is outside the catalogue of " + std::to_string(counts.size()) +
+                              " items");
+            }
+            ++counts[item];
+        }
+    }
+    counts_.swap(counts);
+}
+
+void MostPopular::score(std::span<const std::uint32_t>, std::span<float> scores) const {
+    if (scores.size() != counts_.size()) {
+        throw Error(ErrorKind::kInternal, "popular: asked for " + std::to_string(scores.size()) +
+                                              " scores but fitted on " +
+                                              std::to_string(counts_.size()) + " items");
+    }
+    for (std::size_t j = 0; j < counts_.size(); ++j) {
+        scores[j] = static_cast<float>(counts_[j]);
+    }
+}
+
+}  // namespace sextant

@@ -1,0 +1,25 @@
+#include "sextant/recommend/recommender.h"
+
+#include <string>
+
+#include "sextant/core/error.h"
+
+namespace sextant {
+
+void Recommender::score_batch(const std::vector<std::span<const std::uint32_t>>& histories,
+                              std::span<float> scores) const {
+    if (histories.empty()) {
+        return;
+    }
+    if (scores.size() % histories.size() != 0) {
+        throw Error(ErrorKind::kInternal, name() + ": score_batch got " +
+                                              std::to_string(scores.size()) + " scores for " +
+                                              std::to_string(histories.size()) + " histories");
+    }
+    std::size_t n_items = scores.size() / histories.size();
+    for (std::size_t r = 0; r < histories.size(); ++r) {
+        score(histories[r], scores.subspan(r * n_items, n_items));
+    }
+}
+
+}  // namespace sextant

@@ -1,0 +1,44 @@
+// The report's charts as Chart.js configurations, built from the summary JSON.
+//
+// Charts are drawn in the browser by Chart.js, but everything about them that can be computed is
+// computed here, where it is testable: the series, the 7-day moving average, the axes and their
+// number formats. The page's script only hands each configuration to Chart.js. Pure functions.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace sextant::report {
+
+// Returns an object mapping a chart key to a Chart.js configuration (`type`, `data`,
+// `options`; plain JSON, no functions). A key is present only when the summary has the data:
+//   "active_daily"      daily active users and their 7-day moving average
+//   "active_weekly"     weekly active users
+//   "active_monthly"    monthly active users
+//   "events_per_user"   the histogram of events per user
+//   learning_curve_key(model) for each model with a non-empty `learning_curve`
+// Values that are not finite numbers become null, which Chart.js draws as a gap.
+nlohmann::json build_chart_specs(const nlohmann::json& summary);
+
+// The chart key of a model's learning curve.
+std::string learning_curve_key(const std::string& model);
+
+// Trailing moving average: entry i is the mean of the present values among values[i-window+1..i],
+// and nullopt for i < window-1 (no full window yet) or when the window holds no value.
+std::vector<std::optional<double>> moving_average(const std::vector<std::optional<double>>& values,
+                                                  std::size_t window);
+
+// Daily active users as consecutive days. When every day parses and they ascend, days missing
+// from `daily` are filled in with 0 users (no one was active); otherwise the entries are kept as
+// given. `daily` is the summary's `active_users.daily` array.
+struct DailySeries {
+    std::vector<std::string> days;
+    std::vector<std::optional<double>> users;
+};
+DailySeries daily_series(const nlohmann::json& daily);
+
+}  // namespace sextant::report

@@ -1,0 +1,218 @@
+// The sextant command as a new user runs it: real binary, real files, real store, real browser.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "browser_check.h"
+#include "sextant/store/event_store.h"
+#include "test_util.h"
+
+namespace sextant {
+namespace {
+
+using nlohmann::json;
+using testing::make_temp_dir;
+using testing::read_file;
+using testing::run_command;
+using testing::write_file;
+
+std::string sextant() {
+    return testing::sextant_binary();
+}
+
+struct CommandResult {
+    int rc = -1;
+    std::string output;
+};
+
+CommandResult run(const std::string& args) {
+    CommandResult r;
+    r.rc = run_command(sextant() + " " + args, &r.output);
+    return r;
+}
+
+std::size_t count_lines(const std::string& text) {
+    std::size_t n = 0;
+    for (char c : text) {
+        n += c == '\n' ? 1 : 0;
+    }
+    return n + (!text.empty() && text.back() != '\n' ? 1 : 0);
+}
+
+// A user-facing error is one line: no stack trace, no abort message.
+void expect_one_clear_line(const CommandResult& r, const std::string& needle) {
+    EXPECT_NE(r.rc, 0);
+    EXPECT_LT(r.rc, 64) << "exit code of a user error, not a crash: " << r.output;
+    EXPECT_EQ(count_lines(r.output), 1u) << r.output;
+    EXPECT_NE(r.output.find(needle), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("terminate"), std::string::npos) << r.output;
+}
+
+void expect_report_draws(const std::string& page) {
+    if (!std::filesystem::exists(testing::kChromium)) {
+        std::cout << "[  SKIP    ] " << testing::kChromium << " not found; report not opened\n";
+        return;
+    }
+    testing::PageCheck check = testing::check_page_in_browser(page);
+    EXPECT_EQ(check.status, "ok") << check.log;
+    EXPECT_GT(check.n_canvases, 0);
+    EXPECT_EQ(check.charts_drawn, check.n_canvases) << check.log;
+}
+
+TEST(Cli, MovieLensEndToEnd) {
+    SEXTANT_REQUIRE_DATA(ratings, "movielens-1m/ratings_users1-2999.dat");
+    std::string out = make_temp_dir("cli-ml");
+    CommandResult r = run("run " + ratings + " --out " + out + " --budget 90");
+    ASSERT_EQ(r.rc, 0) << r.output;
+    EXPECT_NE(r.output.find("report: " + out + "/report.html"), std::string::npos) << r.output;
+
+    json s = json::parse(read_file(out + "/summary.json"));
+    // SOURCE.md: 487,650 ratings of users 1-2999 over 3,615 movies, at least 20 per user.
+    EXPECT_EQ(s["events"], 487650);
+    EXPECT_EQ(s["users"], 2999);
+    EXPECT_EQ(s["items"], 3615);
+    EXPECT_EQ(s["rows_skipped"], 0);
+    EXPECT_EQ(s["events_per_user"]["min"], 20);
+    EXPECT_EQ(s["time_range"]["first"].get<std::string>().substr(0, 10), "2000-10-04");
+    EXPECT_EQ(s["time_range"]["last"].get<std::string>().substr(0, 10), "2003-02-27");
+    EXPECT_EQ(s["event_names"][0]["name"], "rating");
+    EXPECT_FALSE(s["synthetic"].get<bool>());
+
+    const json& rec = s["recommend"];
+    EXPECT_EQ(rec["users_evaluated"], 2999);
+    EXPECT_FALSE(rec["protocol"].get<std::string>().empty());
+    double popular = rec["models"]["popular"]["hr@10"];
+    double knn = rec["models"]["item_knn"]["hr@10"];
+    double gru = rec["models"]["gru4rec"]["hr@10"];
+    std::cout << "[ figures  ] MovieLens HR@10: popular " << popular << ", item_knn " << knn
+              << ", gru4rec " << gru << "\n";
+    EXPECT_GT(knn, popular);
+    EXPECT_GT(gru, popular);
+    EXPECT_FALSE(rec["models"]["gru4rec"]["learning_curve"].empty());
+    expect_report_draws(out + "/report.html");
+
+    // A second run on the same store ingests nothing and reads the cached table.
+    CommandResult again = run("run " + ratings + " --out " + out + " --budget 5 -v");
+    ASSERT_EQ(again.rc, 0) << again.output;
+    EXPECT_NE(again.output.find("already ingested"), std::string::npos) << again.output;
+    EXPECT_NE(again.output.find("read from cache"), std::string::npos) << again.output;
+    json s2 = json::parse(read_file(out + "/summary.json"));
+    EXPECT_EQ(s2["events"], 487650);
+    std::filesystem::remove_all(out);
+}
+
+TEST(Cli, OnlineRetailIsRefusedWithoutSkipThenIngestedWithIt) {
+    SEXTANT_REQUIRE_DATA(retail, "online-retail/online_retail.csv");
+    std::string out = make_temp_dir("cli-retail");
+    std::string map =
+        " --map user=CustomerID,item=StockCode,time=InvoiceDate,value=Quantity*UnitPrice";
+
+    CommandResult refused = run("run " + retail + map + " --out " + out);
+    EXPECT_EQ(refused.rc, 2) << refused.output;
+    // The first row without a customer is on line 624 of the file.
+    EXPECT_NE(refused.output.find("online_retail.csv:624: column \"CustomerID\""),
+              std::string::npos)
+        << refused.output.substr(0, 2000);
+    EXPECT_NE(refused.output.find("--on-bad-row=skip"), std::string::npos);
+    EXPECT_LT(count_lines(refused.output), 12u) << refused.output;
+    EXPECT_FALSE(std::filesystem::exists(out + "/summary.json"));
+    {
+        EventStore store(out + "/sextant.db");
+        EXPECT_EQ(store.n_events(), 0u) << "a refused file must store nothing";
+    }
+
+    CommandResult r = run("run " + retail + map + " --on-bad-row=skip --out " + out + " --budget 60");
+    ASSERT_EQ(r.rc, 0) << r.output;
+    json s = json::parse(read_file(out + "/summary.json"));
+    // SOURCE.md: 541,909 rows, 135,080 without CustomerID, 4,372 customers, 5,268 duplicates.
+    EXPECT_EQ(s["inputs"][0]["rows"], 541909);
+    EXPECT_EQ(s["rows_skipped"], 135080);
+    EXPECT_EQ(s["skip_reasons"]["missing user"], 135080);
+    EXPECT_EQ(s["events"], 541909 - 135080);
+    EXPECT_EQ(s["users"], 4372);
+    EXPECT_EQ(s["exact_duplicates"], 5268);
+    double popular = s["recommend"]["models"]["popular"]["hr@10"];
+    double knn = s["recommend"]["models"]["item_knn"]["hr@10"];
+    double gru = s["recommend"]["models"]["gru4rec"]["hr@10"];
+    std::cout << "[ figures  ] Online Retail HR@10: popular " << popular << ", item_knn " << knn
+              << ", gru4rec " << gru << "\n";
+    EXPECT_GT(knn, popular);
+    EXPECT_GT(gru, popular);
+    std::string page = read_file(out + "/report.html");
+    EXPECT_NE(page.find("135,080"), std::string::npos);
+    expect_report_draws(out + "/report.html");
+    std::filesystem::remove_all(out);
+}
+
+TEST(Cli, SyntheticLogIsLabelledSynthetic) {
+    std::string dir = make_temp_dir("cli-sim");
+    CommandResult sim = run("simulate --out " + dir + "/events.csv --users 300 --days 60 --seed 7");
+    ASSERT_EQ(sim.rc, 0) << sim.output;
+    CommandResult r = run("run " + dir + "/events.csv --out " + dir + "/out --budget 10 -q");
+    ASSERT_EQ(r.rc, 0) << r.output;
+    json s = json::parse(read_file(dir + "/out/summary.json"));
+    EXPECT_TRUE(s["synthetic"].get<bool>());
+    EXPECT_NE(read_file(dir + "/out/report.html").find("ynthetic"), std::string::npos);
+    std::filesystem::remove_all(dir);
+}
+
+TEST(Cli, BadInputGetsOneClearLine) {
+    std::string dir = make_temp_dir("cli-bad");
+    expect_one_clear_line(run("run " + dir + "/nope.csv --out " + dir + "/o"),
+                          "cannot open \"" + dir + "/nope.csv\"");
+
+    write_file(dir + "/empty.csv", "");
+    expect_one_clear_line(run("ingest " + dir + "/empty.csv --store " + dir + "/s.db"), "empty");
+
+    write_file(dir + "/a.csv", "who,what,when\nu1,x,2024-01-01\n");
+    expect_one_clear_line(
+        run("ingest " + dir + "/a.csv --store " + dir + "/s.db --map user=who,item=nope,time=when"),
+        "nope");
+
+    expect_one_clear_line(
+        run("ingest " + dir + "/a.csv --store " + dir + "/s.db --encoding klingon"), "klingon");
+    expect_one_clear_line(run("ingest " + dir + "/a.csv --store " + dir + "/s.db --tz Mars/Base"),
+                          "Mars/Base");
+
+    write_file(dir + "/latin.csv", "user,item,time\nu1,Mis\xe9rables,2024-01-01\n");
+    CommandResult bad_utf8 = run("ingest " + dir + "/latin.csv --store " + dir + "/s.db");
+    EXPECT_EQ(bad_utf8.rc, 2) << bad_utf8.output;
+    EXPECT_NE(bad_utf8.output.find("latin.csv:2: "), std::string::npos) << bad_utf8.output;
+    EXPECT_NE(bad_utf8.output.find("--encoding"), std::string::npos) << bad_utf8.output;
+    CommandResult latin = run("ingest " + dir + "/latin.csv --store " + dir + "/s.db --encoding latin1");
+    EXPECT_EQ(latin.rc, 0) << latin.output;
+
+    write_file(dir + "/junk.db", std::string(5000, 'j'));
+    expect_one_clear_line(run("analyze --store " + dir + "/junk.db --out " + dir + "/o"),
+                          "junk.db");
+    expect_one_clear_line(run("analyze --store " + dir + "/none.db"), "none.db");
+    std::filesystem::remove_all(dir);
+}
+
+TEST(Cli, KilledIngestLeavesTheStoreAsItWas) {
+    SEXTANT_REQUIRE_DATA(retail, "online-retail/online_retail.csv");
+    std::string dir = make_temp_dir("cli-kill");
+    std::string store = dir + "/s.db";
+    write_file(dir + "/first.csv", "user,item,time\nu1,x,2024-01-01\nu2,y,2024-01-02\n");
+    ASSERT_EQ(run("ingest " + dir + "/first.csv --store " + store + " -q").rc, 0);
+
+    // Kill the process half-way through a 48 MB ingest, several times at different moments.
+    for (const char* after : {"0.3", "0.7", "1.2"}) {
+        std::string cmd = "timeout -s KILL " + std::string(after) + " " + sextant() + " ingest " +
+                          retail + " --on-bad-row=skip -q --store " + store;
+        run_command(cmd, nullptr);
+        EventStore s(store);
+        std::uint64_t n = s.n_events();
+        EXPECT_TRUE(n == 2 || n == 2 + 406829) << "half an ingest was stored: " << n;
+        if (n != 2) {
+            break;  // the ingest finished before the kill; nothing more to learn
+        }
+        EXPECT_EQ(s.ingests().size(), 1u);
+    }
+    std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace sextant
