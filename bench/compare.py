@@ -152,6 +152,17 @@ def check(sextant, pandas):
     return problems
 
 
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.machine()
+
+
 def read_json(path):
     if not os.path.exists(path):
         return None
@@ -162,7 +173,7 @@ def read_json(path):
 def main():
     folder, names = sys.argv[1], sys.argv[2:]
     result = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": {
-        "cores": os.cpu_count(), "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(), "cpu": cpu_name(),
         "load_before": os.environ.get("BENCH_LOAD_BEFORE"),
         "load_after": os.environ.get("BENCH_LOAD_AFTER")}, "datasets": {}}
     disagree = False

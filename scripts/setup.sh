@@ -12,7 +12,7 @@ packages=(
     libcpp-httplib-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
     libhowardhinnant-date-dev tzdata libhnswlib-dev
     libgtest-dev libgmock-dev libbenchmark-dev
-    chromium libxxhash-dev
+    libopenblas0-pthread chromium libxxhash-dev
     python3 python3-pandas python3-numpy
 )
 
