@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 
@@ -99,12 +100,15 @@ nlohmann::json ingest_files(const IngestJobOptions& options) {
     for (const std::string& f : options.files) {
         std::error_code ec;
         auto size = std::filesystem::file_size(f, ec);
-        Progress progress("ingest " + std::filesystem::path(f).filename().string(), "bytes",
-                          ec || f.ends_with(".gz") ? 0 : size);
-        IngestResult r = store.ingest(f, options.read, options.on_bad_row,
-                                      [&](std::uint64_t bytes, std::uint64_t rows) {
-                                          progress.update(bytes, with_commas(rows) + " rows");
-                                      });
+        // The reader counts bytes of decompressed input: a share of the file only when plain.
+        bool known_size = !ec && !f.ends_with(".gz") && size > 0;
+        Progress progress("ingest " + std::filesystem::path(f).filename().string(), "rows");
+        IngestResult r = store.ingest(
+            f, options.read, options.on_bad_row, [&](std::uint64_t bytes, std::uint64_t rows) {
+                double fraction =
+                    known_size ? std::min(1.0, static_cast<double>(bytes) / size) : -1;
+                progress.update(rows, "", fraction);
+            });
         double seconds = progress.elapsed();
         progress.close();
         log_result(r, seconds);

@@ -66,8 +66,9 @@ double Progress::elapsed() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
 }
 
-void Progress::update(std::uint64_t done, const std::string& note) {
+void Progress::update(std::uint64_t done, const std::string& note, double fraction) {
     done_ = done;
+    fraction_ = fraction;
     note_ = note;
     auto now = std::chrono::steady_clock::now();
     auto since = now - last_draw_;
@@ -85,17 +86,20 @@ void Progress::draw(bool final_line) {
     double seconds = elapsed();
     double rate = seconds > 0 ? static_cast<double>(done_) / seconds : 0.0;
     std::string line = what_ + ": " + with_commas(done_);
-    if (total_ > 0) {
-        char pct[32];
-        std::snprintf(pct, sizeof pct, " / %s %s (%.0f%%)", with_commas(total_).c_str(),
-                      unit_.c_str(), 100.0 * static_cast<double>(done_) / total_);
+    double fraction = fraction_;
+    if (fraction < 0 && total_ > 0) {
+        fraction = static_cast<double>(done_) / static_cast<double>(total_);
+        line += " / " + with_commas(total_);
+    }
+    line += " " + unit_;
+    if (fraction >= 0) {
+        char pct[16];
+        std::snprintf(pct, sizeof pct, " (%.0f%%)", 100.0 * fraction);
         line += pct;
-    } else {
-        line += " " + unit_;
     }
     line += ", " + with_commas(static_cast<std::uint64_t>(rate)) + " " + unit_ + "/s";
-    if (total_ > 0 && rate > 0 && done_ < total_ && !final_line) {
-        line += ", ETA " + format_seconds(static_cast<double>(total_ - done_) / rate);
+    if (fraction > 0 && fraction < 1 && !final_line) {
+        line += ", ETA " + format_seconds(seconds * (1 - fraction) / fraction);
     }
     if (!note_.empty()) {
         line += ", " + note_;

@@ -21,7 +21,9 @@ public:
     Progress& operator=(const Progress&) = delete;
 
     // Reports that `done` units are complete; `note` is appended as it is ("loss 3.21").
-    void update(std::uint64_t done, const std::string& note = "");
+    // `fraction` (0..1), when given, is the share of the work done, for work whose units are
+    // not known in advance (rows of a file measured in bytes); it replaces done / total.
+    void update(std::uint64_t done, const std::string& note = "", double fraction = -1);
 
     // Ends the line and logs `summary` (or a default "what: N unit in S s (R unit/s)").
     void finish(const std::string& summary = "");
@@ -39,6 +41,7 @@ private:
     std::string unit_;
     std::uint64_t total_;
     std::uint64_t done_ = 0;
+    double fraction_ = -1;
     std::string note_;
     bool tty_;
     bool shown_ = false;
