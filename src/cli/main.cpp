@@ -109,7 +109,8 @@ int run(int argc, char** argv) {
         ->required();
     run_cmd->add_option("--out", run_out, "output folder for report.html and summary.json");
     run_cmd->add_option("--store", run_store, "store file (default: OUT/sextant.db)");
-    run_cmd->add_option("--budget", budget, "seconds of training for the deep model (default 120)");
+    run_cmd->add_option("--budget", budget,
+                        "seconds of training for the deep model (default 120; 0 skips it)");
     run_cmd->add_option("--seed", seed, "random seed of training (default 42)");
     add_read_flags(*run_cmd, run_flags);
     run_cmd->add_flag("-q,--quiet", quiet, "only warnings and errors");
@@ -159,7 +160,11 @@ int run(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        if (e.get_exit_code() == 0) {
+            return app.exit(e);  // --help
+        }
+        std::fprintf(stderr, "sextant: %s (see sextant --help)\n", e.what());
+        return sextant::exit_code(sextant::ErrorKind::kInvalidInput);
     }
     set_verbosity(quiet, verbose);
 

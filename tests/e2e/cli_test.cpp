@@ -123,7 +123,8 @@ TEST(Cli, OnlineRetailIsRefusedWithoutSkipThenIngestedWithIt) {
         EXPECT_EQ(store.n_events(), 0u) << "a refused file must store nothing";
     }
 
-    CommandResult r = run("run " + retail + map + " --on-bad-row=skip --out " + out + " --budget 60");
+    CommandResult r =
+        run("run " + retail + map + " --on-bad-row=skip --out " + out + " --budget 60");
     ASSERT_EQ(r.rc, 0) << r.output;
     json s = json::parse(read_file(out + "/summary.json"));
     // SOURCE.md: 541,909 rows, 135,080 without CustomerID, 4,372 customers, 5,268 duplicates.
@@ -181,13 +182,49 @@ TEST(Cli, BadInputGetsOneClearLine) {
     EXPECT_EQ(bad_utf8.rc, 2) << bad_utf8.output;
     EXPECT_NE(bad_utf8.output.find("latin.csv:2: "), std::string::npos) << bad_utf8.output;
     EXPECT_NE(bad_utf8.output.find("--encoding"), std::string::npos) << bad_utf8.output;
-    CommandResult latin = run("ingest " + dir + "/latin.csv --store " + dir + "/s.db --encoding latin1");
+    CommandResult latin =
+        run("ingest " + dir + "/latin.csv --store " + dir + "/s.db --encoding latin1");
     EXPECT_EQ(latin.rc, 0) << latin.output;
 
     write_file(dir + "/junk.db", std::string(5000, 'j'));
     expect_one_clear_line(run("analyze --store " + dir + "/junk.db --out " + dir + "/o"),
                           "junk.db");
     expect_one_clear_line(run("analyze --store " + dir + "/none.db"), "none.db");
+    std::filesystem::remove_all(dir);
+}
+
+// A negative --budget was refused only after the ingest had written the store.
+TEST(Cli, NegativeBudgetIsRefusedBeforeAnythingIsStored) {
+    std::string dir = make_temp_dir("cli-budget");
+    write_file(dir + "/a.csv", "user,item,time\nu1,x,2024-01-01\nu1,y,2024-01-02\n");
+    expect_one_clear_line(run("run " + dir + "/a.csv --budget -5 --out " + dir + "/o"), "--budget");
+    EXPECT_FALSE(std::filesystem::exists(dir + "/o/sextant.db"));
+    // Argument errors are one line too, with the same exit status as other input errors.
+    CommandResult parse = run("run " + dir + "/a.csv --budget abc");
+    expect_one_clear_line(parse, "--budget");
+    EXPECT_EQ(parse.rc, 2);
+    std::filesystem::remove_all(dir);
+}
+
+// A copy of an ingested file was reported as "already ingested" under the copy's own name.
+TEST(Cli, SameContentUnderAnotherNameNamesTheFirstFile) {
+    std::string dir = make_temp_dir("cli-copy");
+    std::string text = "user,item,time\nu1,x,2024-01-01\nu1,y,2024-01-02\nu1,z,2024-01-03\n";
+    write_file(dir + "/first.csv", text);
+    write_file(dir + "/copy.csv", text);
+    ASSERT_EQ(run("ingest " + dir + "/first.csv --store " + dir + "/s.db").rc, 0);
+    CommandResult again = run("ingest " + dir + "/copy.csv --store " + dir + "/s.db");
+    EXPECT_EQ(again.rc, 0);
+    EXPECT_NE(again.output.find("same content as \"" + dir + "/first.csv\""), std::string::npos)
+        << again.output;
+    EXPECT_NE(again.output.find("already holds 3 events"), std::string::npos) << again.output;
+
+    // --budget 0 skips the deep model and says so in the summary.
+    CommandResult r = run("analyze --store " + dir + "/s.db --out " + dir + "/o --budget 0");
+    ASSERT_EQ(r.rc, 0) << r.output;
+    json s = json::parse(read_file(dir + "/o/summary.json"));
+    EXPECT_FALSE(s["recommend"]["models"].contains("gru4rec"));
+    EXPECT_TRUE(s["recommend"]["skipped"].contains("gru4rec"));
     std::filesystem::remove_all(dir);
 }
 

@@ -454,7 +454,10 @@ TEST(Simulate, ToFileMatchesTheStreamAndLeavesNoTemporary) {
 }
 
 TEST(Simulate, UnwritablePathIsAnIoErrorNamingIt) {
-    std::string path = "/nonexistent-sextant-dir/events.csv";
+    // A folder cannot be made under a plain file, whoever runs the test.
+    std::string dir = testing::make_temp_dir("sim-unwritable");
+    testing::write_file(dir + "/plain", "x");
+    std::string path = dir + "/plain/events.csv";
     try {
         simulate_to_file(SimulateOptions{}, path);
         ADD_FAILURE() << "no error";
@@ -463,6 +466,18 @@ TEST(Simulate, UnwritablePathIsAnIoErrorNamingIt) {
         EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
     }
     EXPECT_THROW(write_truth(SimulateResult{}, path), Error);
+    std::filesystem::remove_all(dir);
+}
+
+// `make demo` failed on a fresh clone: simulate did not create the folder of its output file.
+TEST(Simulate, MissingOutputFolderIsCreated) {
+    std::string dir = testing::make_temp_dir("sim-folder");
+    SimulateOptions o;
+    o.n_users = 20;
+    o.days = 10;
+    simulate_to_file(o, dir + "/new/deeper/events.csv");
+    EXPECT_TRUE(std::filesystem::exists(dir + "/new/deeper/events.csv"));
+    std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -67,13 +67,32 @@ void write_text_atomically(const std::string& text, const std::filesystem::path&
     }
 }
 
+// Timestamps before 1990 are far more often a wrong column (a quantity read as epoch seconds)
+// than real data; say so rather than analyse nonsense silently.
+void warn_if_implausible(const Overview& overview) {
+    constexpr Seconds k1990 = 631152000;
+    if (overview.time_range && overview.time_range->first < k1990) {
+        log::warn("the first event is at " + format_utc(overview.time_range->first) +
+                  ": is the time column right? (map it with --map time=COLUMN)");
+    }
+}
+
 double seconds_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 }  // namespace
 
+void validate(const AnalyzeOptions& options) {
+    if (!(options.budget_seconds >= 0)) {
+        throw_invalid("--budget: expected seconds >= 0, got " +
+                      std::to_string(options.budget_seconds));
+    }
+    TimeZone::named(options.tz);
+}
+
 nlohmann::json analyze_store(const AnalyzeOptions& options, const nlohmann::json& inputs) {
+    validate(options);
     TimeZone zone = TimeZone::named(options.tz);
     std::error_code ec;
     std::filesystem::create_directories(options.out_dir, ec);
@@ -100,6 +119,7 @@ nlohmann::json analyze_store(const AnalyzeOptions& options, const nlohmann::json
     start = std::chrono::steady_clock::now();
     Overview overview = compute_overview(table, zone);
     summary.update(to_json(overview));
+    warn_if_implausible(overview);
     summary["active_users"] = to_json(compute_active_users(table, zone));
     summary["retention"] = to_json(compute_retention(table, zone));
     log::info("analysis: overview, active users and retention in " +
@@ -116,6 +136,7 @@ nlohmann::json analyze_store(const AnalyzeOptions& options, const nlohmann::json
 }
 
 nlohmann::json run_job(const RunOptions& options) {
+    validate(options.analyze);  // before anything is stored
     nlohmann::json inputs = ingest_files(options.ingest);
     return analyze_store(options.analyze, inputs);
 }

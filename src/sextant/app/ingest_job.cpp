@@ -29,6 +29,7 @@ nlohmann::json input_json(const IngestResult& r) {
     j["skip_reasons"] = r.read.bad_reasons;
     j["duplicate_ids"] = r.duplicate_ids;
     j["exact_duplicates"] = r.read.exact_duplicates;
+    j["exact_duplicates_stored"] = r.read.good_duplicates;
     j["epoch_unit"] =
         r.read.epoch_unit.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.read.epoch_unit);
     j["synthetic"] = r.synthetic;
@@ -37,8 +38,11 @@ nlohmann::json input_json(const IngestResult& r) {
 
 void log_result(const IngestResult& r, double seconds) {
     if (r.already_ingested) {
+        std::string as = r.already_ingested_as == r.read.path
+                             ? ""
+                             : " (same content as \"" + r.already_ingested_as + "\")";
         log::info("ingest: \"" + r.read.path + "\" was already ingested on " +
-                  r.already_ingested_at + "; nothing added");
+                  r.already_ingested_at + as + "; nothing added");
         return;
     }
     const ReadReport& rr = r.read;
@@ -70,7 +74,9 @@ void log_result(const IngestResult& r, double seconds) {
     }
     if (rr.exact_duplicates > 0) {
         log::info("ingest: " + with_commas(rr.exact_duplicates) +
-                  " rows repeat an earlier row exactly (kept, and counted in the report)");
+                  " records repeat an earlier record exactly; the " +
+                  with_commas(rr.good_duplicates) +
+                  " of them that were stored are kept and counted in the report");
     }
 }
 
@@ -96,6 +102,13 @@ nlohmann::json ingest_files(const IngestJobOptions& options) {
         }
     }
     EventStore store(options.store);
+    // A store is a project: every later report covers all it holds. Say so when it is not new.
+    if (std::uint64_t held = store.n_events(); held > 0) {
+        log::info("store " + options.store + " already holds " + with_commas(held) +
+                  " events from " + std::to_string(store.ingests().size()) +
+                  " earlier ingests; new files are added and the report covers all of them "
+                  "(use another --out or --store for a separate project)");
+    }
     nlohmann::json inputs = nlohmann::json::array();
     for (const std::string& f : options.files) {
         std::error_code ec;

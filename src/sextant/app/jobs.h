@@ -37,6 +37,9 @@ struct RunOptions {
 // (files before it stay stored, each ingest being its own transaction).
 nlohmann::json ingest_files(const IngestJobOptions& options);
 
+// Throws Error(kInvalidInput) naming the option when an analysis option is out of range.
+void validate(const AnalyzeOptions& options);
+
 // Analyses the store and writes OUT/summary.json and OUT/report.html; returns the summary.
 // `inputs` (from ingest_files) is recorded in the summary when given.
 nlohmann::json analyze_store(const AnalyzeOptions& options,

@@ -82,10 +82,15 @@ nlohmann::json evaluate_recommenders(const EventTable& table, const AnalyzeOptio
     std::vector<std::unique_ptr<Recommender>> models;
     models.push_back(std::make_unique<MostPopular>());
     models.push_back(std::make_unique<ItemKnn>());
-    Gru4RecOptions gru;
-    gru.train.budget_seconds = options.budget_seconds;
-    gru.train.seed = options.seed;
-    models.push_back(std::make_unique<Gru4Rec>(gru));
+    if (options.budget_seconds > 0) {
+        Gru4RecOptions gru;
+        gru.train.budget_seconds = options.budget_seconds;
+        gru.train.seed = options.seed;
+        models.push_back(std::make_unique<Gru4Rec>(gru));
+    } else {
+        out["skipped"] = {{"gru4rec", "no training budget (--budget 0)"}};
+        log::info("recommend: gru4rec skipped (--budget 0)");
+    }
 
     std::string best;
     double best_valid = -1;

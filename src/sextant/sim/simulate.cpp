@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <ostream>
 #include <string_view>
@@ -372,6 +373,14 @@ std::string cannot_write(const std::string& path, std::string_view why) {
 // failure the temporary file is removed and `path` is left as it was.
 template <typename Body>
 void write_atomically(const std::string& path, Body body) {
+    std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) {
+        std::error_code ec;
+        std::filesystem::create_directories(parent, ec);
+        if (ec) {
+            throw_io(cannot_write(path, ec.message()));
+        }
+    }
     std::string temp = path + ".tmp";
     std::ofstream file(temp, std::ios::binary | std::ios::trunc);
     if (!file) {

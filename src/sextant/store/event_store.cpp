@@ -155,11 +155,12 @@ IngestResult EventStore::ingest(const std::string& file, const IngestOptions& op
     std::string hash = content_hash(file, bytes);
 
     {
-        sqlite::Statement seen(*db_, "SELECT at FROM ingests WHERE content_hash = ?");
+        sqlite::Statement seen(*db_, "SELECT at, path FROM ingests WHERE content_hash = ?");
         seen.bind(1, hash);
         if (seen.step()) {
             result.already_ingested = true;
             result.already_ingested_at = seen.column_text(0);
+            result.already_ingested_as = seen.column_text(1);
             result.read.path = file;
             return result;
         }

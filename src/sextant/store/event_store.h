@@ -27,6 +27,7 @@ struct IngestResult {
     ReadReport read;                  // what reading the file found
     bool already_ingested = false;    // the same content was stored before: nothing added
     std::string already_ingested_at;  // when that was (ISO UTC)
+    std::string already_ingested_as;  // the path it had then
     std::uint64_t stored = 0;         // events added by this ingest
     std::uint64_t duplicate_ids = 0;  // rows whose id was already stored (not added again)
     std::uint64_t skipped = 0;        // bad rows skipped under BadRowPolicy::kSkip
