@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "browser_check.h"
+#include "sextant/learn/tensorboard.h"
 #include "sextant/store/event_store.h"
 #include "test_util.h"
 
@@ -156,6 +157,19 @@ TEST(Cli, SyntheticLogIsLabelledSynthetic) {
     json s = json::parse(read_file(dir + "/out/summary.json"));
     EXPECT_TRUE(s["synthetic"].get<bool>());
     EXPECT_NE(read_file(dir + "/out/report.html").find("ynthetic"), std::string::npos);
+
+    // The learning curve is also in a TensorBoard event file, every record's CRCs intact.
+    std::string runs = dir + "/out/runs/gru4rec";
+    ASSERT_TRUE(std::filesystem::is_directory(runs));
+    auto file = std::filesystem::directory_iterator(runs)->path().string();
+    EXPECT_NE(file.find("events.out.tfevents."), std::string::npos);
+    TensorBoardFile tb = read_tensorboard_scalars(file);
+    const json& curve = s["recommend"]["models"]["gru4rec"]["learning_curve"];
+    ASSERT_FALSE(curve.empty());
+    ASSERT_EQ(tb.scalars.size(), 3 * curve.size());
+    EXPECT_EQ(tb.scalars[1].tag, "valid_ndcg@10");
+    EXPECT_EQ(tb.scalars[1].step, 1);
+    EXPECT_FLOAT_EQ(tb.scalars[1].value, curve[0]["valid_ndcg@10"].get<float>());
     std::filesystem::remove_all(dir);
 }
 

@@ -2,10 +2,12 @@
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <memory>
 
 #include "sextant/core/log.h"
 #include "sextant/core/progress.h"
+#include "sextant/learn/tensorboard.h"
 #include "sextant/recommend/evaluate.h"
 #include "sextant/recommend/gru4rec.h"
 #include "sextant/recommend/item_knn.h"
@@ -32,16 +34,38 @@ nlohmann::json curve_json(const LearningCurve& curve) {
     return points;
 }
 
-struct Fitted {
-    std::unique_ptr<Recommender> model;
-    double train_seconds = 0;
-};
+// Writes the learning curve as TensorBoard scalars in OUT/runs/<model>/, one step per epoch.
+void write_tensorboard(const LearningCurve& curve, const std::string& dir) {
+    TensorBoardWriter writer(dir);
+    auto now =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    for (const EpochRecord& e : curve.epochs) {
+        // Wall times are the epochs' own, counted back from the end of training.
+        double wall = now - (curve.seconds - e.seconds);
+        writer.add_scalar("train_loss", e.epoch, static_cast<float>(e.train_loss), wall);
+        writer.add_scalar("valid_ndcg@10", e.epoch, static_cast<float>(e.valid_metric), wall);
+        writer.add_scalar("epoch_seconds", e.epoch, static_cast<float>(e.epoch_seconds), wall);
+    }
+    writer.close();
+}
 
 nlohmann::json metrics_json(const RankingMetrics& test, const RankingMetrics& valid,
-                            double train_seconds) {
-    return {{"hr@10", test.hr_at_10},
+                            const RankingMetrics& sampled, double train_seconds) {
+    return {{"hr@1", test.hr_at_1},
+            {"hr@5", test.hr_at_5},
+            {"hr@10", test.hr_at_10},
+            {"ndcg@5", test.ndcg_at_5},
             {"ndcg@10", test.ndcg_at_10},
             {"mrr", test.mrr},
+            {"coverage@10", finite_or_null(test.coverage_at_10)},
+            {"mean_popularity@10", finite_or_null(test.mean_popularity_at_10)},
+            {"sampled_100",
+             {{"hr@1", sampled.hr_at_1},
+              {"hr@5", sampled.hr_at_5},
+              {"hr@10", sampled.hr_at_10},
+              {"ndcg@5", sampled.ndcg_at_5},
+              {"ndcg@10", sampled.ndcg_at_10},
+              {"mrr", sampled.mrr}}},
             {"valid_hr@10", valid.hr_at_10},
             {"valid_ndcg@10", valid.ndcg_at_10},
             {"valid_mrr", valid.mrr},
@@ -62,6 +86,7 @@ nlohmann::json evaluate_recommenders(const EventTable& table, const AnalyzeOptio
     nlohmann::json out;
     Split split = leave_last_out(table);
     out["protocol"] = protocol_description();
+    out["protocol_sampled_100"] = protocol_description(Protocol::kSampled100);
     out["users_evaluated"] = split.n_users();
     out["users_excluded"] = split.n_users_too_short + split.n_users_without_items;
     out["users_too_short"] = split.n_users_too_short;
@@ -101,12 +126,20 @@ nlohmann::json evaluate_recommenders(const EventTable& table, const AnalyzeOptio
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         RankingMetrics valid = evaluate(*model, split, Stage::kValid);
         RankingMetrics test = evaluate(*model, split, Stage::kTest);
-        nlohmann::json j = metrics_json(test, valid, seconds);
+        EvaluateOptions sampled_options;
+        sampled_options.protocol = Protocol::kSampled100;
+        sampled_options.seed = options.seed;
+        RankingMetrics sampled = evaluate(*model, split, Stage::kTest, sampled_options);
+        nlohmann::json j = metrics_json(test, valid, sampled, seconds);
         if (auto* deep = dynamic_cast<const Gru4Rec*>(model.get())) {
             j["learning_curve"] = curve_json(deep->curve());
             j["stopped"] = deep->curve().stop_message;
             j["best_epoch"] = deep->curve().best_epoch;
             j["samples_per_second"] = deep->curve().samples_per_second();
+            std::string runs =
+                (std::filesystem::path(options.out_dir) / "runs" / model->name()).string();
+            write_tensorboard(deep->curve(), runs);
+            j["tensorboard"] = runs;
         }
         out["models"][model->name()] = j;
         log::info("recommend: " + model->name() + ": " + figures(test) + " (test; fitted in " +
