@@ -42,6 +42,15 @@ struct ModelRow {
     double ndcg;  // test NDCG@10; -1 when absent, so such models sort last
 };
 
+std::string percent_cell(const json* object, const char* key) {
+    auto x = object != nullptr ? number_at(*object, key) : std::nullopt;
+    return "<td class=\"num\">" + (x ? format_percent(*x) : std::string("n/a")) + "</td>";
+}
+
+std::string percent_cell(const json& object, const char* key) {
+    return percent_cell(&object, key);
+}
+
 std::string models_table(const json& models, const std::string& best) {
     std::vector<ModelRow> rows;
     double top_hr = 0;
@@ -55,7 +64,9 @@ std::string models_table(const json& models, const std::string& best) {
     std::string html =
         "<table><thead><tr><th>Model</th><th>HR@10</th><th class=\"num\">NDCG@10"
         "</th><th class=\"num\">MRR</th><th class=\"num\">Valid NDCG@10</th>"
-        "<th class=\"num\">Training</th></tr></thead><tbody>";
+        "<th class=\"num\" title=\"share of the catalogue in some user's top 10\">Coverage</th>"
+        "<th class=\"num\" title=\"HR@10 with the item among 100 sampled ones\">HR@10 of "
+        "101</th><th class=\"num\">Training</th></tr></thead><tbody>";
     for (const ModelRow& row : rows) {
         bool is_best = row.name == best;
         auto hr = number_at(*row.model, "hr@10");
@@ -68,7 +79,9 @@ std::string models_table(const json& models, const std::string& best) {
                 "</td><td class=\"num bar\"><i style=\"width:" + width + "\"></i><span>" +
                 (hr ? format_percent(*hr) : "n/a") + "</span></td>" +
                 metric_cell(*row.model, "ndcg@10", 4) + metric_cell(*row.model, "mrr", 4) +
-                metric_cell(*row.model, "valid_ndcg@10", 4) + "<td class=\"num\">" +
+                metric_cell(*row.model, "valid_ndcg@10", 4) +
+                percent_cell(*row.model, "coverage@10") +
+                percent_cell(member(*row.model, "sampled_100"), "hr@10") + "<td class=\"num\">" +
                 (seconds ? format_seconds(*seconds) : "n/a") + "</td></tr>";
     }
     return html + "</tbody></table>";
@@ -80,6 +93,9 @@ std::string protocol_box(const json& recommend) {
         html += "<p>" + escape_html(*protocol) + "</p>";
     }
     html += "<ul class=\"dq\">";
+    if (auto sampled = text_at(recommend, "protocol_sampled_100")) {
+        html += "<p class=\"note\">HR@10 of 101: " + escape_html(*sampled) + "</p>";
+    }
     if (auto evaluated = number_at(recommend, "users_evaluated")) {
         html += "<li>" + count_noun(*evaluated, "user", "users") + " evaluated</li>";
     }
