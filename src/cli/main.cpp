@@ -109,8 +109,9 @@ int run(int argc, char** argv) {
         ->required();
     run_cmd->add_option("--out", run_out, "output folder for report.html and summary.json");
     run_cmd->add_option("--store", run_store, "store file (default: OUT/sextant.db)");
-    run_cmd->add_option("--budget", budget,
-                        "seconds of training for the deep model (default 120; 0 skips it)");
+    run_cmd->add_option(
+        "--budget", budget,
+        "seconds of training, shared by GRU4Rec, SASRec and BPR (default 120; 0 skips them)");
     run_cmd->add_option("--seed", seed, "random seed of training (default 42)");
     add_read_flags(*run_cmd, run_flags);
     run_cmd->add_flag("-q,--quiet", quiet, "only warnings and errors");

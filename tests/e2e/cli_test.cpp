@@ -65,7 +65,7 @@ void expect_report_draws(const std::string& page) {
 TEST(Cli, MovieLensEndToEnd) {
     SEXTANT_REQUIRE_DATA(ratings, "movielens-1m/ratings_users1-2999.dat");
     std::string out = make_temp_dir("cli-ml");
-    CommandResult r = run("run " + ratings + " --out " + out + " --budget 90");
+    CommandResult r = run("run " + ratings + " --out " + out + " --budget 120");
     ASSERT_EQ(r.rc, 0) << r.output;
     EXPECT_NE(r.output.find("report: " + out + "/report.html"), std::string::npos) << r.output;
 
@@ -125,7 +125,7 @@ TEST(Cli, OnlineRetailIsRefusedWithoutSkipThenIngestedWithIt) {
     }
 
     CommandResult r =
-        run("run " + retail + map + " --on-bad-row=skip --out " + out + " --budget 60");
+        run("run " + retail + map + " --on-bad-row=skip --out " + out + " --budget 90");
     ASSERT_EQ(r.rc, 0) << r.output;
     json s = json::parse(read_file(out + "/summary.json"));
     // SOURCE.md: 541,909 rows, 135,080 without CustomerID, 4,372 customers, 5,268 duplicates.
@@ -238,6 +238,7 @@ TEST(Cli, SameContentUnderAnotherNameNamesTheFirstFile) {
     ASSERT_EQ(r.rc, 0) << r.output;
     json s = json::parse(read_file(dir + "/o/summary.json"));
     EXPECT_FALSE(s["recommend"]["models"].contains("gru4rec"));
+    EXPECT_TRUE(s["recommend"]["models"].contains("ease"));
     EXPECT_TRUE(s["recommend"]["skipped"].contains("gru4rec"));
     std::filesystem::remove_all(dir);
 }

@@ -8,10 +8,13 @@
 #include "sextant/core/log.h"
 #include "sextant/core/progress.h"
 #include "sextant/learn/tensorboard.h"
+#include "sextant/recommend/bpr.h"
+#include "sextant/recommend/ease.h"
 #include "sextant/recommend/evaluate.h"
 #include "sextant/recommend/gru4rec.h"
 #include "sextant/recommend/item_knn.h"
 #include "sextant/recommend/popular.h"
+#include "sextant/recommend/sasrec.h"
 #include "sextant/recommend/split.h"
 
 namespace sextant {
@@ -103,18 +106,45 @@ nlohmann::json evaluate_recommenders(const EventTable& table, const AnalyzeOptio
     log::info("recommend: leave-last-out split of " + with_commas(split.n_users()) + " users (" +
               with_commas(split.n_users_too_short) + " with fewer than 3 item events left out)");
 
-    // The baselines take seconds; the deep model gets the whole training budget.
+    // The baselines and EASE fit in seconds; the models trained in epochs share the budget
+    // equally (each stops early when its validation NDCG@10 stops improving).
     std::vector<std::unique_ptr<Recommender>> models;
     models.push_back(std::make_unique<MostPopular>());
     models.push_back(std::make_unique<ItemKnn>());
-    if (options.budget_seconds > 0) {
+    EaseOptions ease;
+    if (split.n_items <= ease_item_limit(ease)) {
+        models.push_back(std::make_unique<Ease>(ease));
+    } else {
+        out["skipped"]["ease"] = "the catalogue has " + with_commas(split.n_items) +
+                                 " items, above EASE's limit of " +
+                                 with_commas(ease_item_limit(ease));
+    }
+    constexpr int kTrained = 3;
+    double share = options.budget_seconds / kTrained;
+    out["budget_rule"] =
+        "gru4rec, sasrec and bpr each get a third of the budget; popular, "
+        "item_knn and ease are fitted in one step";
+    if (share > 0) {
         Gru4RecOptions gru;
-        gru.train.budget_seconds = options.budget_seconds;
+        gru.train.budget_seconds = share;
         gru.train.seed = options.seed;
         models.push_back(std::make_unique<Gru4Rec>(gru));
+        SasRecOptions sasrec;
+        // Attention over the last 50 items: 200 is out of reach of a CPU budget of minutes.
+        sasrec.max_len = 50;
+        sasrec.train.learning_rate = 3e-3;
+        sasrec.train.budget_seconds = share;
+        sasrec.train.seed = options.seed;
+        models.push_back(std::make_unique<SasRec>(sasrec));
+        BprOptions bpr;
+        bpr.train.budget_seconds = share;
+        bpr.train.seed = options.seed;
+        models.push_back(std::make_unique<Bpr>(bpr));
     } else {
-        out["skipped"] = {{"gru4rec", "no training budget (--budget 0)"}};
-        log::info("recommend: gru4rec skipped (--budget 0)");
+        for (const char* name : {"gru4rec", "sasrec", "bpr"}) {
+            out["skipped"][name] = "no training budget (--budget 0)";
+        }
+        log::info("recommend: gru4rec, sasrec and bpr skipped (--budget 0)");
     }
 
     std::string best;
@@ -131,14 +161,14 @@ nlohmann::json evaluate_recommenders(const EventTable& table, const AnalyzeOptio
         sampled_options.seed = options.seed;
         RankingMetrics sampled = evaluate(*model, split, Stage::kTest, sampled_options);
         nlohmann::json j = metrics_json(test, valid, sampled, seconds);
-        if (auto* deep = dynamic_cast<const Gru4Rec*>(model.get())) {
-            j["learning_curve"] = curve_json(deep->curve());
-            j["stopped"] = deep->curve().stop_message;
-            j["best_epoch"] = deep->curve().best_epoch;
-            j["samples_per_second"] = deep->curve().samples_per_second();
+        if (const LearningCurve* curve = model->learning_curve()) {
+            j["learning_curve"] = curve_json(*curve);
+            j["stopped"] = curve->stop_message;
+            j["best_epoch"] = curve->best_epoch;
+            j["samples_per_second"] = curve->samples_per_second();
             std::string runs =
                 (std::filesystem::path(options.out_dir) / "runs" / model->name()).string();
-            write_tensorboard(deep->curve(), runs);
+            write_tensorboard(*curve, runs);
             j["tensorboard"] = runs;
         }
         out["models"][model->name()] = j;

@@ -64,6 +64,7 @@ public:
 
     // The learning curve of the last fit(), with its stop reason; empty before fit().
     const LearningCurve& curve() const { return curve_; }
+    const LearningCurve* learning_curve() const override { return &curve_; }
     const Gru4RecOptions& options() const { return options_; }
     std::size_t n_items() const { return n_items_; }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "sextant/learn/learning_curve.h"
 #include "sextant/recommend/split.h"
 
 namespace sextant {
@@ -27,6 +28,9 @@ public:
 
     // Scores a batch: histories.size() rows of n_items scores each, row-major in `scores`.
     // The default calls score() per row; models that batch faster override it.
+    // The learning curve of a model trained in epochs; nullptr for models fitted in one step.
+    virtual const LearningCurve* learning_curve() const { return nullptr; }
+
     virtual void score_batch(const std::vector<std::span<const std::uint32_t>>& histories,
                              std::span<float> scores) const;
 };

@@ -1,0 +1,94 @@
+// SASRec trained on the real MovieLens file within a time budget (slow: about 2 minutes).
+#include "sextant/recommend/sasrec.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "sextant/data/event_table.h"
+#include "sextant/recommend/evaluate.h"
+#include "sextant/recommend/item_knn.h"
+#include "sextant/recommend/popular.h"
+#include "sextant/recommend/split.h"
+#include "test_util.h"
+
+namespace sextant {
+namespace {
+
+// Reads MovieLens "user::movie::rating::time" lines into events.
+std::vector<Event> read_movielens(const std::string& path) {
+    std::vector<Event> events;
+    std::ifstream in(path);
+    std::string line;
+    while (std::getline(in, line)) {
+        std::size_t a = line.find("::");
+        std::size_t b = line.find("::", a + 2);
+        std::size_t c = line.find("::", b + 2);
+        if (c == std::string::npos) {
+            continue;
+        }
+        Event e;
+        e.user = line.substr(0, a);
+        e.item = line.substr(a + 2, b - a - 2);
+        e.name = "rating";
+        e.value = std::stod(line.substr(b + 2, c - b - 2));
+        e.time = std::stoll(line.substr(c + 2));
+        events.push_back(std::move(e));
+    }
+    return events;
+}
+
+void print_metrics(const char* what, const RankingMetrics& m) {
+    std::printf("test  %-8s HR@10 %.4f NDCG@10 %.4f MRR %.4f\n", what, m.hr_at_10, m.ndcg_at_10,
+                m.mrr);
+}
+
+TEST(SasRecMovieLens, BeatsItemKnnAndMostPopularWithinBudget) {
+    SEXTANT_REQUIRE_DATA(path, "movielens-1m/ratings_users1-2999.dat");
+    EventTable table = EventTable::from_events(read_movielens(path));
+    Split split = leave_last_out(table);
+    ASSERT_EQ(split.n_users(), 2999u);
+
+    MostPopular popular;
+    popular.fit(split);
+    RankingMetrics pop = evaluate(popular, split, Stage::kTest);
+    ItemKnn knn;
+    knn.fit(split);
+    RankingMetrics neighbours = evaluate(knn, split, Stage::kTest);
+
+    constexpr double kBudget = 120;
+    // max_len 50 rather than 200: ~16x less attention per sequence, so on 2 shared cores the
+    // budget holds several times more epochs, which matters more here than longer context.
+    SasRecOptions options;
+    options.max_len = 50;
+    options.train.learning_rate = 3e-3;
+    options.train.budget_seconds = kBudget;
+    SasRec model(options);
+    model.fit(split);
+    RankingMetrics sas = evaluate(model, split, Stage::kTest);
+
+    const LearningCurve& curve = model.curve();
+    double train_seconds = 0;
+    for (const EpochRecord& e : curve.epochs) {
+        train_seconds += e.epoch_seconds;
+    }
+    std::printf(
+        "movielens: %zu users, %zu items; %zu epochs in %.1f s (%.1f s/epoch, "
+        "%.0f samples/s), kept epoch %d (valid NDCG@10 %.4f), %s\n",
+        split.n_users(), split.n_items, curve.epochs.size(), curve.seconds,
+        train_seconds / std::max<std::size_t>(1, curve.epochs.size()), curve.samples_per_second(),
+        curve.best_epoch, curve.best_metric, curve.stop_message.c_str());
+    print_metrics("popular", pop);
+    print_metrics("item_knn", neighbours);
+    print_metrics("sasrec", sas);
+    EXPECT_GT(sas.ndcg_at_10, pop.ndcg_at_10);
+    EXPECT_GT(sas.ndcg_at_10, neighbours.ndcg_at_10);
+    EXPECT_LE(curve.seconds, kBudget * 1.5);
+}
+
+}  // namespace
+}  // namespace sextant
