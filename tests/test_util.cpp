@@ -87,4 +87,26 @@ std::string sextant_binary() {
     return SEXTANT_BINARY;
 }
 
+EventTable load_movielens_table(const std::string& path) {
+    std::ifstream in(path);
+    std::vector<Event> events;
+    std::string line;
+    while (std::getline(in, line)) {
+        std::size_t a = line.find("::");
+        std::size_t b = a == std::string::npos ? a : line.find("::", a + 2);
+        std::size_t c = b == std::string::npos ? b : line.find("::", b + 2);
+        if (c == std::string::npos) {
+            continue;
+        }
+        Event e;
+        e.user = line.substr(0, a);
+        e.item = line.substr(a + 2, b - a - 2);
+        e.name = "rating";
+        e.value = std::stod(line.substr(b + 2, c - b - 2));
+        e.time = std::stoll(line.substr(c + 2));
+        events.push_back(std::move(e));
+    }
+    return EventTable::from_events(events);
+}
+
 }  // namespace sextant::testing

@@ -4,6 +4,8 @@
 #include <optional>
 #include <string>
 
+#include "sextant/data/event_table.h"
+
 namespace sextant::testing {
 
 // The folder of the shared datasets: $SEXTANT_DATA, else ../shared/data beside the source tree.
@@ -24,6 +26,10 @@ std::string read_file(const std::string& path);
 
 // Runs a shell command, capturing stdout and stderr together; returns the exit status.
 int run_command(const std::string& command, std::string* output);
+
+// MovieLens "user::movie::rating::time" lines as a table, read by a parser of the tests' own
+// (independent of Sextant's reader, so the two check each other).
+EventTable load_movielens_table(const std::string& path);
 
 // The sextant executable built beside the tests.
 std::string sextant_binary();

@@ -18,29 +18,6 @@
 namespace sextant {
 namespace {
 
-// Reads MovieLens "user::movie::rating::time" lines into events.
-std::vector<Event> read_movielens(const std::string& path) {
-    std::vector<Event> events;
-    std::ifstream in(path);
-    std::string line;
-    while (std::getline(in, line)) {
-        std::size_t a = line.find("::");
-        std::size_t b = line.find("::", a + 2);
-        std::size_t c = line.find("::", b + 2);
-        if (c == std::string::npos) {
-            continue;
-        }
-        Event e;
-        e.user = line.substr(0, a);
-        e.item = line.substr(a + 2, b - a - 2);
-        e.name = "rating";
-        e.value = std::stod(line.substr(b + 2, c - b - 2));
-        e.time = std::stoll(line.substr(c + 2));
-        events.push_back(std::move(e));
-    }
-    return events;
-}
-
 // Seconds taken by model.fit(split).
 double timed_fit(Recommender& model, const Split& split) {
     auto start = std::chrono::steady_clock::now();
@@ -55,7 +32,7 @@ void print_metrics(const char* name, const RankingMetrics& m, double fit_seconds
 
 TEST(BprEaseMovieLens, BothBeatMostPopular) {
     SEXTANT_REQUIRE_DATA(path, "movielens-1m/ratings_users1-2999.dat");
-    EventTable table = EventTable::from_events(read_movielens(path));
+    EventTable table = testing::load_movielens_table(path);
     Split split = leave_last_out(table);
     ASSERT_EQ(split.n_users(), 2999u);
 

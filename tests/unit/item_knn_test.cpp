@@ -201,29 +201,6 @@ TEST(ItemKnn, MatchesDenseBruteForceOnRandomMatrix) {
     }
 }
 
-// MovieLens "user::movie::rating::time" lines, read with a parser of the test's own.
-EventTable load_movielens(const std::string& path) {
-    std::ifstream in(path);
-    std::vector<Event> events;
-    std::string line;
-    while (std::getline(in, line)) {
-        std::size_t a = line.find("::");
-        std::size_t b = line.find("::", a + 2);
-        std::size_t c = line.find("::", b + 2);
-        if (a == std::string::npos || b == std::string::npos || c == std::string::npos) {
-            continue;
-        }
-        Event e;
-        e.user = line.substr(0, a);
-        e.item = line.substr(a + 2, b - a - 2);
-        e.name = "rating";
-        e.value = std::stod(line.substr(b + 2, c - b - 2));
-        e.time = std::stoll(line.substr(c + 2));
-        events.push_back(std::move(e));
-    }
-    return EventTable::from_events(events);
-}
-
 TEST(ItemKnnMovieLens, BeatsPopularAtTestStage) {
     SEXTANT_REQUIRE_DATA(path, "movielens-1m/ratings_users1-2999.dat");
     using Clock = std::chrono::steady_clock;
@@ -232,7 +209,7 @@ TEST(ItemKnnMovieLens, BeatsPopularAtTestStage) {
     };
 
     Clock::time_point start = Clock::now();
-    EventTable table = load_movielens(path);
+    EventTable table = testing::load_movielens_table(path);
     Split split = leave_last_out(table);
     double load_s = seconds_since(start);
     ASSERT_EQ(split.n_users(), 2999u);

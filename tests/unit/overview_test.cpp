@@ -172,32 +172,9 @@ TEST(Overview, TimeRangeDaysFollowTheZone) {
     EXPECT_EQ(compute_overview(t, TimeZone::named("Europe/London")).time_range->days, 3);
 }
 
-// Reads MovieLens "user::item::rating::time" lines; an independent little parser for the test.
-EventTable load_movielens(const std::string& path) {
-    std::ifstream in(path);
-    std::vector<Event> events;
-    std::string line;
-    while (std::getline(in, line)) {
-        std::size_t a = line.find("::");
-        std::size_t b = line.find("::", a + 2);
-        std::size_t c = line.find("::", b + 2);
-        if (a == std::string::npos || b == std::string::npos || c == std::string::npos) {
-            continue;
-        }
-        Event e;
-        e.user = line.substr(0, a);
-        e.item = line.substr(a + 2, b - a - 2);
-        e.name = "rating";
-        e.value = std::stod(line.substr(b + 2, c - b - 2));
-        e.time = std::stoll(line.substr(c + 2));
-        events.push_back(std::move(e));
-    }
-    return EventTable::from_events(events);
-}
-
 TEST(OverviewMovieLens, FiguresOfTheRealFile) {
     SEXTANT_REQUIRE_DATA(path, "movielens-1m/ratings_users1-2999.dat");
-    EventTable t = load_movielens(path);
+    EventTable t = testing::load_movielens_table(path);
     TimeZone utc;
 
     auto start = std::chrono::steady_clock::now();
