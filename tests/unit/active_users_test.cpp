@@ -164,7 +164,7 @@ EventTable million_events() {
     EventTable t;
     std::vector<std::string> users;
     for (int u = 0; u < 20000; ++u) {
-        users.push_back("u" + std::to_string(u));
+        users.push_back(std::string("u").append(std::to_string(u)));
     }
     t.users.assign(users);
     t.names.assign({"view"});
