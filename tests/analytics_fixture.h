@@ -50,4 +50,31 @@ inline EventTable tiny_log() {
     return EventTable::from_events(ev);
 }
 
+// 1M events: 20,000 users with 50 events each at times drawn uniformly (a fixed LCG from `seed`)
+// over `span_days` days from `first_day`, built column by column.
+inline EventTable million_events(Day first_day, int span_days, std::uint64_t seed) {
+    EventTable t;
+    std::vector<std::string> users;
+    for (int u = 0; u < 20000; ++u) {
+        users.push_back(std::string("u").append(std::to_string(u)));
+    }
+    t.users.assign(users);
+    t.names.assign({"view"});
+    Seconds start = Seconds{first_day} * kSecondsPerDay;
+    std::uint64_t state = seed;
+    for (std::uint32_t u = 0; u < 20000; ++u) {
+        for (int i = 0; i < 50; ++i) {
+            state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+            t.user.push_back(u);
+            t.item.push_back(kNoItem);
+            t.name.push_back(0);
+            t.time.push_back(start +
+                             static_cast<Seconds>((state >> 20) % (span_days * kSecondsPerDay)));
+            t.value.push_back(0);
+        }
+    }
+    t.sort_and_index();
+    return t;
+}
+
 }  // namespace sextant::testing

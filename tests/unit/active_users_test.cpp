@@ -159,33 +159,8 @@ TEST(ActiveUsers, EmptyTableGivesNullsWithReasons) {
     EXPECT_TRUE(j["stickiness_reason"].is_string());
 }
 
-// 1M events: 20,000 users with 50 events each over two years, built column by column.
-EventTable million_events() {
-    EventTable t;
-    std::vector<std::string> users;
-    for (int u = 0; u < 20000; ++u) {
-        users.push_back(std::string("u").append(std::to_string(u)));
-    }
-    t.users.assign(users);
-    t.names.assign({"view"});
-    Seconds start = day(2022, 1, 1) * kSecondsPerDay;
-    std::uint64_t state = 12345;
-    for (std::uint32_t u = 0; u < 20000; ++u) {
-        for (int i = 0; i < 50; ++i) {
-            state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-            t.user.push_back(u);
-            t.item.push_back(kNoItem);
-            t.name.push_back(0);
-            t.time.push_back(start + static_cast<Seconds>((state >> 20) % (730 * kSecondsPerDay)));
-            t.value.push_back(0);
-        }
-    }
-    t.sort_and_index();
-    return t;
-}
-
 TEST(ActiveUsers, MillionEventsAreAnalysedCorrectly) {
-    EventTable t = million_events();
+    EventTable t = testing::million_events(day(2022, 1, 1), 730, 12345);
     TimeZone london = TimeZone::named("Europe/London");
     auto start = std::chrono::steady_clock::now();
     ActiveUsers a = compute_active_users(t, london);

@@ -105,7 +105,7 @@ nlohmann::json analyze_store(const AnalyzeOptions& options, const nlohmann::json
     EventTable table = store.load_table();
     log::info("table: " + with_commas(table.n_events()) + " events, " +
               with_commas(table.n_users()) + " users, " + with_commas(table.n_items()) +
-              " items loaded in " + std::to_string(seconds_since(start)).substr(0, 5) + " s");
+              " items loaded in " + seconds_text(seconds_since(start)));
     if (table.n_events() == 0) {
         throw_invalid("the store \"" + options.store + "\" holds no events");
     }
@@ -123,7 +123,7 @@ nlohmann::json analyze_store(const AnalyzeOptions& options, const nlohmann::json
     summary["active_users"] = to_json(compute_active_users(table, zone));
     summary["retention"] = to_json(compute_retention(table, zone));
     log::info("analysis: overview, active users and retention in " +
-              std::to_string(seconds_since(start)).substr(0, 5) + " s");
+              seconds_text(seconds_since(start)));
 
     if (options.recommend) {
         summary["recommend"] = evaluate_recommenders(table, options);

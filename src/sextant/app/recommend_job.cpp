@@ -173,7 +173,7 @@ nlohmann::json evaluate_recommenders(const EventTable& table, const AnalyzeOptio
         }
         out["models"][model->name()] = j;
         log::info("recommend: " + model->name() + ": " + figures(test) + " (test; fitted in " +
-                  std::to_string(seconds).substr(0, 6) + " s)");
+                  seconds_text(seconds) + ")");
         if (valid.ndcg_at_10 > best_valid) {
             best_valid = valid.ndcg_at_10;
             best = model->name();

@@ -28,6 +28,12 @@ std::string format_seconds(double s) {
 
 }  // namespace
 
+std::string seconds_text(double seconds) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2f s", seconds);
+    return buf;
+}
+
 std::string with_commas(std::uint64_t n) {
     std::string digits = std::to_string(n);
     std::string out;

@@ -53,6 +53,9 @@ private:
 // Erases a progress line that is showing on the terminal, if any (the logger calls this).
 void clear_progress_line();
 
+// Formats a duration for log lines: 0.2094 -> "0.21 s", 49.98 -> "49.98 s".
+std::string seconds_text(double seconds);
+
 // Formats a count with thousands separators: 541909 -> "541,909".
 std::string with_commas(std::uint64_t n);
 
