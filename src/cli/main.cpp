@@ -8,11 +8,15 @@
 #include <fstream>
 #include <iostream>
 #include <new>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "sextant/app/jobs.h"
 #include "sextant/core/error.h"
 #include "sextant/core/log.h"
 #include "sextant/core/time.h"
+#include "sextant/recommend/service.h"
 #include "sextant/sim/simulate.h"
 
 namespace {
@@ -86,6 +90,60 @@ void set_verbosity(bool quiet, bool verbose) {
     }
 }
 
+std::optional<std::filesystem::path> store_option(const std::string& flag) {
+    if (flag.empty()) {
+        return std::nullopt;
+    }
+    return std::filesystem::path(flag);
+}
+
+// Item ids, one per line (blank lines and surrounding spaces ignored).
+std::vector<std::string> read_item_list(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) {
+        sextant::throw_not_found(path + ": cannot open the item list");
+    }
+    std::vector<std::string> items;
+    std::string line;
+    while (std::getline(in, line)) {
+        auto begin = line.find_first_not_of(" \t\r");
+        if (begin == std::string::npos) {
+            continue;
+        }
+        auto end = line.find_last_not_of(" \t\r");
+        items.push_back(line.substr(begin, end - begin + 1));
+    }
+    return items;
+}
+
+void print_recommendations(const sextant::RecommendResponse& r, bool as_json) {
+    if (as_json) {
+        std::cout << r.to_json().dump(2) << "\n";
+        return;
+    }
+    std::cout << "user " << r.user << ": " << r.items.size() << " items from " << r.source
+              << " (model " << r.model << ", " << r.history_used << " of " << r.history_events
+              << " history events known to it)\n";
+    if (!r.note.empty()) {
+        std::cout << "  note: " << r.note << "\n";
+    }
+    for (std::size_t i = 0; i < r.items.size(); ++i) {
+        std::printf("%3zu. %-24s %s\n", i + 1, r.items[i].item.c_str(), r.items[i].reason.c_str());
+    }
+}
+
+void print_similar(const sextant::SimilarResponse& r, bool as_json) {
+    if (as_json) {
+        std::cout << r.to_json().dump(2) << "\n";
+        return;
+    }
+    std::cout << "items like " << r.item << " (model " << r.model << ", " << r.method << ")\n";
+    for (std::size_t i = 0; i < r.items.size(); ++i) {
+        std::printf("%3zu. %-24s similarity %.3f\n", i + 1, r.items[i].first.c_str(),
+                    static_cast<double>(r.items[i].second));
+    }
+}
+
 int run(int argc, char** argv) {
     CLI::App app{
         "sextant: behavior analysis, recommendations and predictions from a product's "
@@ -113,6 +171,12 @@ int run(int argc, char** argv) {
         "--budget", budget,
         "seconds of training, shared by GRU4Rec, SASRec and BPR (default 120; 0 skips them)");
     run_cmd->add_option("--seed", seed, "random seed of training (default 42)");
+    int threads = 1;
+    bool resume = false;
+    run_cmd->add_option("--threads", threads, "threads of training (default 1, best on 2 cores)")
+        ->check(CLI::Range(1, 256));
+    run_cmd->add_flag("--resume", resume,
+                      "continue the models' training from OUT/checkpoints after an interruption");
     add_read_flags(*run_cmd, run_flags);
     run_cmd->add_flag("-q,--quiet", quiet, "only warnings and errors");
     run_cmd->add_flag("-v,--verbose", verbose, "debug detail");
@@ -141,6 +205,9 @@ int run(int argc, char** argv) {
     analyze_cmd->add_option("--tz", analyze_tz, "IANA time zone of day boundaries");
     analyze_cmd->add_option("--budget", analyze_budget, "seconds of deep-model training");
     analyze_cmd->add_option("--seed", seed, "random seed of training");
+    analyze_cmd->add_option("--threads", threads, "threads of training (default 1)")
+        ->check(CLI::Range(1, 256));
+    analyze_cmd->add_flag("--resume", resume, "continue training from OUT/checkpoints");
     analyze_cmd->add_flag("--no-recommend", no_recommend, "skip the recommenders");
     analyze_cmd->add_flag("-q,--quiet", quiet, "only warnings and errors");
     analyze_cmd->add_flag("-v,--verbose", verbose, "debug detail");
@@ -157,6 +224,41 @@ int run(int argc, char** argv) {
     sim_cmd->add_option("--seed", sim.seed, "random seed");
     sim_cmd->add_option("--churn-share", sim.churn_share, "share of users who churn");
     sim_cmd->add_flag("-q,--quiet", quiet, "only warnings and errors");
+
+    // sextant recommend / similar
+    std::string model_dir;
+    std::string serve_store;
+    std::string rec_user;
+    std::size_t rec_k = 10;
+    bool include_owned = false;
+    bool as_json = false;
+    std::string only_file;
+    std::string exclude_file;
+    auto* rec_cmd = app.add_subcommand(
+        "recommend", "top items for one user from a trained model, each with a reason");
+    rec_cmd->add_option("--model", model_dir, "model directory (e.g. out/models/best)")->required();
+    rec_cmd->add_option("--user", rec_user, "user id as in the event log")->required();
+    rec_cmd->add_option("-k", rec_k, "how many items (default 10)");
+    rec_cmd->add_option("--store", serve_store,
+                        "event store to read the user's history from (default: the model's)");
+    rec_cmd->add_flag("--include-owned", include_owned, "allow items the user already has");
+    rec_cmd->add_option("--only-items", only_file,
+                        "file of item ids, one per line: recommend only these");
+    rec_cmd->add_option("--exclude-items", exclude_file,
+                        "file of item ids, one per line: never recommend these");
+    rec_cmd->add_flag("--json", as_json, "print JSON");
+    rec_cmd->add_flag("-q,--quiet", quiet, "only warnings and errors");
+
+    std::string sim_item;
+    std::size_t sim_k = 10;
+    auto* similar_cmd =
+        app.add_subcommand("similar", "items most similar to one item, from a trained model");
+    similar_cmd->add_option("--model", model_dir, "model directory")->required();
+    similar_cmd->add_option("--item", sim_item, "item id as in the event log")->required();
+    similar_cmd->add_option("-k", sim_k, "how many items (default 10)");
+    similar_cmd->add_option("--store", serve_store, "event store (default: the model's)");
+    similar_cmd->add_flag("--json", as_json, "print JSON");
+    similar_cmd->add_flag("-q,--quiet", quiet, "only warnings and errors");
 
     try {
         app.parse(argc, argv);
@@ -182,6 +284,8 @@ int run(int argc, char** argv) {
         o.analyze.tz = run_flags.tz;
         o.analyze.budget_seconds = budget;
         o.analyze.seed = seed;
+        o.analyze.threads = threads;
+        o.analyze.resume = resume;
         sextant::run_job(o);
         std::cout << "report: " << (std::filesystem::path(run_out) / "report.html").string()
                   << "\nsummary: " << (std::filesystem::path(run_out) / "summary.json").string()
@@ -201,6 +305,8 @@ int run(int argc, char** argv) {
         o.recommend = !no_recommend;
         o.budget_seconds = analyze_budget;
         o.seed = seed;
+        o.threads = threads;
+        o.resume = resume;
         if (!std::filesystem::exists(o.store)) {
             sextant::throw_not_found("no store at \"" + o.store +
                                      "\" (create it with `sextant ingest FILE --store " + o.store +
@@ -209,6 +315,24 @@ int run(int argc, char** argv) {
         sextant::analyze_store(o);
         std::cout << "report: " << (std::filesystem::path(analyze_out) / "report.html").string()
                   << "\n";
+    } else if (*rec_cmd) {
+        sextant::RecommendService service(model_dir, store_option(serve_store));
+        sextant::RecommendRequest request;
+        request.user = rec_user;
+        request.k = rec_k;
+        request.include_owned = include_owned;
+        if (!only_file.empty()) {
+            auto items = read_item_list(only_file);
+            request.only_items.emplace(items.begin(), items.end());
+        }
+        if (!exclude_file.empty()) {
+            auto items = read_item_list(exclude_file);
+            request.exclude_items.insert(items.begin(), items.end());
+        }
+        print_recommendations(service.recommend(request), as_json);
+    } else if (*similar_cmd) {
+        sextant::RecommendService service(model_dir, store_option(serve_store));
+        print_similar(service.similar(sim_item, sim_k), as_json);
     } else if (*sim_cmd) {
         sextant::simulate_to_file(sim, sim_out);
         std::cout << "synthetic log: " << sim_out << "\n";

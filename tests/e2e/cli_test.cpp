@@ -3,7 +3,10 @@
 
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <string>
 
 #include "browser_check.h"
 #include "sextant/learn/tensorboard.h"
@@ -62,6 +65,68 @@ void expect_report_draws(const std::string& page) {
     EXPECT_EQ(check.charts_drawn, check.n_canvases) << check.log;
 }
 
+// The items of MovieLens user `user` in the ratings file, read independently of Sextant.
+std::set<std::string> movielens_items_of(const std::string& ratings, const std::string& user) {
+    std::set<std::string> items;
+    std::ifstream in(ratings);
+    std::string line;
+    std::string prefix = user + "::";
+    while (std::getline(in, line)) {
+        if (line.rfind(prefix, 0) == 0) {
+            items.insert(
+                line.substr(prefix.size(), line.find("::", prefix.size()) - prefix.size()));
+        }
+    }
+    return items;
+}
+
+// `sextant recommend` and `sextant similar` on the models a run saved.
+void expect_recommend_serves(const std::string& out, const std::string& ratings) {
+    std::set<std::string> owned = movielens_items_of(ratings, "1");
+    ASSERT_EQ(owned.size(), 53u);  // user 1 rated 53 movies
+    CommandResult r = run("recommend --model " + out + "/models/best --user 1 -k 10 --json");
+    ASSERT_EQ(r.rc, 0) << r.output;
+    json j = json::parse(r.output);
+    EXPECT_EQ(j["source"], "model");
+    EXPECT_EQ(j["history_events"], 53);
+    ASSERT_EQ(j["items"].size(), 10u);
+    for (const json& item : j["items"]) {
+        std::string id = item["item"];
+        EXPECT_EQ(owned.count(id), 0u) << id << " is already the user's";
+        ASSERT_TRUE(item.contains("because")) << item.dump();
+        EXPECT_EQ(owned.count(item["because"].get<std::string>()), 1u) << item.dump();
+        EXPECT_EQ(item["reason"], "because you had " + item["because"].get<std::string>());
+    }
+
+    CommandResult stranger = run("recommend --model " + out + "/models/best --user nobody --json");
+    ASSERT_EQ(stranger.rc, 0) << stranger.output;
+    json fallback = json::parse(stranger.output);
+    EXPECT_TRUE(fallback["source"] == "trending" || fallback["source"] == "popular");
+    EXPECT_EQ(fallback["items"].size(), 10u);
+
+    for (const char* model : {"sasrec", "gru4rec", "bpr", "item_knn", "ease"}) {
+        // 2858 is American Beauty, the most rated movie of the file.
+        CommandResult sim =
+            run(std::string("similar --model ") + out + "/models/" + model + " --item 2858 --json");
+        ASSERT_EQ(sim.rc, 0) << model << ": " << sim.output;
+        json similar = json::parse(sim.output);
+        EXPECT_EQ(similar["items"].size(), 10u) << model;
+        for (const json& item : similar["items"]) {
+            EXPECT_NE(item["item"], "2858") << model;
+        }
+    }
+    expect_one_clear_line(run("similar --model " + out + "/models/sasrec --item 999999"),
+                          "item \"999999\" not found");
+
+    // A truncated copy of a model is refused with the file named.
+    std::string broken = out + "/broken-model";
+    std::filesystem::copy(out + "/models/sasrec", broken);
+    std::filesystem::resize_file(broken + "/weights.bin",
+                                 std::filesystem::file_size(broken + "/weights.bin") / 2);
+    expect_one_clear_line(run("recommend --model " + broken + " --user 1"),
+                          broken + "/weights.bin");
+}
+
 TEST(Cli, MovieLensEndToEnd) {
     SEXTANT_REQUIRE_DATA(ratings, "movielens-1m/ratings_users1-2999.dat");
     std::string out = make_temp_dir("cli-ml");
@@ -93,6 +158,7 @@ TEST(Cli, MovieLensEndToEnd) {
     EXPECT_GT(gru, popular);
     EXPECT_FALSE(rec["models"]["gru4rec"]["learning_curve"].empty());
     expect_report_draws(out + "/report.html");
+    expect_recommend_serves(out, ratings);
 
     // A second run on the same store ingests nothing and reads the cached table.
     CommandResult again = run("run " + ratings + " --out " + out + " --budget 5 -v");
@@ -166,7 +232,7 @@ TEST(Cli, SyntheticLogIsLabelledSynthetic) {
     TensorBoardFile tb = read_tensorboard_scalars(file);
     const json& curve = s["recommend"]["models"]["gru4rec"]["learning_curve"];
     ASSERT_FALSE(curve.empty());
-    ASSERT_EQ(tb.scalars.size(), 3 * curve.size());
+    ASSERT_EQ(tb.scalars.size(), 4 * curve.size());
     EXPECT_EQ(tb.scalars[1].tag, "valid_ndcg@10");
     EXPECT_EQ(tb.scalars[1].step, 1);
     EXPECT_FLOAT_EQ(tb.scalars[1].value, curve[0]["valid_ndcg@10"].get<float>());

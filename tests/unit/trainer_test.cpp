@@ -1,13 +1,10 @@
 #include <gtest/gtest.h>
 
-#include <torch/torch.h>
-
 #include <cmath>
 #include <vector>
 
 #include "sextant/core/error.h"
 #include "sextant/learn/learning_curve.h"
-#include "sextant/learn/torch_trainer.h"
 #include "sextant/learn/trainer.h"
 
 namespace sextant {
@@ -26,12 +23,20 @@ struct FakeRun {
     std::size_t batches_run = 0;
     // Batch results in turn, across epochs.
     std::vector<BatchResult> batch_results = {{2.0, 1}, {4.0, 3}};
+    std::vector<int> epochs_begun;
+    std::vector<double> rates;          // set_learning_rate's values, one per batch
+    std::vector<TrainingState> states;  // what end_epoch reported
 
     TrainCallbacks callbacks() {
         TrainCallbacks cb;
         cb.what = "fake";
         cb.clock = [this] { return now; };
-        cb.begin_epoch = [this](int) { return batches_per_epoch; };
+        cb.begin_epoch = [this](int epoch) {
+            epochs_begun.push_back(epoch);
+            return batches_per_epoch;
+        };
+        cb.set_learning_rate = [this](double lr) { rates.push_back(lr); };
+        cb.end_epoch = [this](const TrainingState& state) { states.push_back(state); };
         cb.train_batch = [this](std::size_t) {
             now += batch_seconds;
             return batch_results[batches_run++ % batch_results.size()];
@@ -154,97 +159,206 @@ TEST(Trainer, BadOptionsAreInvalidInput) {
     EXPECT_THROW(run_training(missing, TrainOptions{}), Error);
 }
 
-// A linear regression y = 2x - 1 trained by train_module.
-struct Regression {
-    torch::nn::Linear model{nullptr};
-    torch::Tensor x = torch::linspace(-1, 1, 32).unsqueeze(1);
-    torch::Tensor y = 2 * x - 1;
-
-    ModuleTask task(std::function<double()> validate) {
-        ModuleTask t;
-        t.what = "regression";
-        t.n_examples = 32;
-        t.n_samples_per_epoch = 32;
-        t.batch_loss = [this](std::span<const std::size_t> examples) {
-            std::vector<std::int64_t> ids(examples.begin(), examples.end());
-            torch::Tensor index = torch::tensor(ids, torch::kLong);
-            torch::Tensor loss =
-                torch::mse_loss(model->forward(x.index_select(0, index)), y.index_select(0, index));
-            return BatchLoss{loss, examples.size()};
-        };
-        t.validate = std::move(validate);
-        return t;
+TEST(Trainer, WarmupCosineScheduleMatchesHandValues) {
+    TrainOptions options;
+    options.learning_rate = 1.0;
+    options.min_lr_fraction = 0.1;
+    LrPlan plan{.planned_steps = 6, .warmup_steps = 2};
+    // t = step + 1; warm-up t/2 for t <= 2, then 0.1 + 0.45 * (1 + cos(pi * (t - 2) / 4)).
+    std::vector<double> want = {
+        0.5, 1.0, 0.1 + 0.45 * (1 + std::sqrt(0.5)), 0.55, 0.1 + 0.45 * (1 - std::sqrt(0.5)), 0.1,
+        0.1, 0.1};
+    for (std::int64_t step = 0; step < 8; ++step) {
+        EXPECT_NEAR(lr_at(step, plan, options), want[step], 1e-12) << "step " << step;
     }
-};
+    EXPECT_NEAR(want[2], 0.8681980515339464, 1e-15);  // the arithmetic, spelt out
 
-std::vector<torch::Tensor> copy_parameters(const torch::nn::Module& module) {
-    std::vector<torch::Tensor> out;
-    for (const torch::Tensor& p : module.parameters()) {
-        out.push_back(p.detach().clone());
+    options.schedule = LrSchedule::kConstant;
+    for (std::int64_t step = 0; step < 8; ++step) {
+        EXPECT_EQ(lr_at(step, plan, options), 1.0);
     }
-    return out;
 }
 
-TEST(TorchTrainer, RestoresTheBestEpochsWeights) {
-    Regression r;
-    seed_torch(7);
-    r.model = torch::nn::Linear(1, 1);
-    std::vector<double> metrics = {0.1, 0.2, 0.3, 0.2, 0.1, 0.0, 0.5};
-    std::vector<std::vector<torch::Tensor>> seen;  // parameters at each validation
-    int calls = 0;
+TEST(Trainer, WarmupOfZeroStepsStartsTheCosineAtOnce) {
     TrainOptions options;
-    options.batch_size = 8;
-    options.learning_rate = 0.05;
-    LearningCurve curve = train_module(*r.model, r.task([&] {
-        EXPECT_FALSE(r.model->is_training());
-        EXPECT_FALSE(torch::GradMode::is_enabled());
-        seen.push_back(copy_parameters(*r.model));
-        return metrics[calls++];
-    }),
-                                       options);
-
-    ASSERT_EQ(curve.epochs.size(), 6u);  // 3 + patience
-    EXPECT_EQ(curve.best_epoch, 3);
-    EXPECT_EQ(curve.stop_message, "early stopping after epoch 6");
-    std::vector<torch::Tensor> now = copy_parameters(*r.model);
-    ASSERT_EQ(now.size(), seen[2].size());
-    for (std::size_t i = 0; i < now.size(); ++i) {
-        EXPECT_TRUE(torch::equal(now[i], seen[2][i]));
-        EXPECT_FALSE(torch::equal(now[i], seen[5][i]));  // training moved on after epoch 3
-    }
-    // The loss fell: the regression is learnable.
-    EXPECT_LT(curve.epochs.back().train_loss, curve.epochs.front().train_loss);
+    options.learning_rate = 2.0;
+    options.min_lr_fraction = 0.1;
+    LrPlan plan{.planned_steps = 4, .warmup_steps = 0};
+    // 0.2 + 0.9 * (1 + cos(pi * t / 4)) for t = 1, 2, 3; the floor 0.2 at t = 4.
+    EXPECT_NEAR(lr_at(0, plan, options), 0.2 + 0.9 * (1 + std::sqrt(0.5)), 1e-12);
+    EXPECT_NEAR(lr_at(1, plan, options), 1.1, 1e-12);
+    EXPECT_NEAR(lr_at(2, plan, options), 0.2 + 0.9 * (1 - std::sqrt(0.5)), 1e-12);
+    EXPECT_NEAR(lr_at(3, plan, options), 0.2, 1e-12);
 }
 
-TEST(TorchTrainer, TinyBudgetStopsWithTheBudgetReason) {
-    Regression r;
-    seed_torch(7);
-    r.model = torch::nn::Linear(1, 1);
+TEST(Trainer, DefaultWarmupIsFivePercentCappedAtOneEpoch) {
     TrainOptions options;
-    options.budget_seconds = 1e-9;
-    LearningCurve curve = train_module(*r.model, r.task([] { return 0.0; }), options);
+    EXPECT_EQ(options.warmup_steps, -1);
+    EXPECT_EQ(resolve_warmup_steps(options, 1000, 30), 30);  // 50 capped at one epoch
+    EXPECT_EQ(resolve_warmup_steps(options, 200, 30), 10);
+    EXPECT_EQ(resolve_warmup_steps(options, 19, 30), 0);
+    options.warmup_steps = 7;
+    EXPECT_EQ(resolve_warmup_steps(options, 1000, 30), 7);
+}
+
+TEST(Trainer, PlannedEpochsFollowTheBudget) {
+    TrainOptions options;
+    options.max_epochs = 30;
+    EXPECT_EQ(planned_epochs(options, 2, 6.0, 2.0), 30);  // no budget: max_epochs
+    options.budget_seconds = 10;
+    EXPECT_EQ(planned_epochs(options, 2, 6.0, 2.0), 5);  // 3 more epochs of 2 s fit in 6 s
+    EXPECT_EQ(planned_epochs(options, 2, 5.9, 2.0), 4);
+    EXPECT_EQ(planned_epochs(options, 2, -1.0, 2.0), 2);   // overrun: nothing more
+    EXPECT_EQ(planned_epochs(options, 0, 10.0, 0.0), 30);  // no epoch measured yet
+    options.max_epochs = 4;
+    EXPECT_EQ(planned_epochs(options, 2, 6.0, 2.0), 4);
+}
+
+TEST(Trainer, BudgetRunDecaysToTheFloorWithinTheBudget) {
+    FakeRun run;
+    run.metrics = {0.1, 0.2, 0.3, 0.4};
+    TrainOptions options;
+    options.learning_rate = 1.0;
+    options.budget_seconds = 7;
+    LearningCurve curve = run_training(run.callbacks(), options);
+
+    // Epochs of 2 steps, 2 s. First plan: 30 epochs = 60 steps, warm-up min(3, 2) = 2. After
+    // epoch 1 (5 s left) and epoch 2 (3 s left) the plan is 3 epochs = 6 steps, the cosine of
+    // WarmupCosineScheduleMatchesHandValues; epoch 4 would end at 8 s > 7 s.
+    std::vector<double> want = {
+        0.5, 1.0, 0.1 + 0.45 * (1 + std::sqrt(0.5)), 0.55, 0.1 + 0.45 * (1 - std::sqrt(0.5)), 0.1};
+    ASSERT_EQ(run.rates.size(), want.size());
+    for (std::size_t i = 0; i < want.size(); ++i) {
+        EXPECT_NEAR(run.rates[i], want[i], 1e-12) << "step " << i;
+    }
+    ASSERT_EQ(curve.epochs.size(), 3u);
     EXPECT_EQ(curve.stop_reason, StopReason::kTimeBudget);
-    EXPECT_EQ(curve.stop_message, "time budget of 1e-09 s spent");
-    ASSERT_EQ(curve.epochs.size(), 1u);
-    EXPECT_FALSE(curve.epochs[0].complete);
+    EXPECT_NEAR(curve.epochs[0].learning_rate, 1.0, 1e-12);
+    EXPECT_NEAR(curve.epochs[1].learning_rate, 0.55, 1e-12);
+    EXPECT_NEAR(curve.epochs[2].learning_rate, 0.1, 1e-12);
+    EXPECT_EQ(run.states.back().warmup_steps, 2);
+    EXPECT_FALSE(run.states.back().finished);  // a budget stop can be resumed
 }
 
-TEST(TorchTrainer, SameSeedSameWeights) {
-    auto train_once = [] {
-        Regression r;
-        seed_torch(3);
-        r.model = torch::nn::Linear(1, 1);
-        TrainOptions options;
-        options.max_epochs = 3;
-        options.batch_size = 5;
-        int calls = 0;
-        train_module(*r.model, r.task([&] { return static_cast<double>(++calls); }), options);
-        return copy_parameters(*r.model);
-    };
-    std::vector<torch::Tensor> a = train_once();
-    std::vector<torch::Tensor> b = train_once();
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        EXPECT_TRUE(torch::equal(a[i], b[i]));
+TEST(Trainer, ResumedRunEqualsTheUninterruptedOne) {
+    TrainOptions options;
+    options.max_epochs = 4;
+    options.learning_rate = 1.0;
+    options.warmup_steps = 1;
+    FakeRun straight;
+    straight.metrics = {0.1, 0.5, 0.2, 0.3};
+    LearningCurve whole = run_training(straight.callbacks(), options);
+    ASSERT_EQ(straight.states.size(), 4u);
+    EXPECT_TRUE(straight.states[3].finished);
+    EXPECT_FALSE(straight.states[1].finished);
+
+    FakeRun resumed;
+    resumed.metrics = {0.2, 0.3};  // epochs 3 and 4
+    TrainCallbacks cb = resumed.callbacks();
+    cb.start = straight.states[1];
+    LearningCurve rest = run_training(cb, options);
+
+    EXPECT_EQ(resumed.epochs_begun, (std::vector<int>{3, 4}));
+    ASSERT_EQ(resumed.rates.size(), 4u);
+    for (std::size_t i = 0; i < 4; ++i) {
+        EXPECT_EQ(resumed.rates[i], straight.rates[4 + i]);
+    }
+    ASSERT_EQ(rest.epochs.size(), whole.epochs.size());
+    for (std::size_t e = 0; e < whole.epochs.size(); ++e) {
+        EXPECT_EQ(rest.epochs[e].epoch, whole.epochs[e].epoch);
+        EXPECT_EQ(rest.epochs[e].train_loss, whole.epochs[e].train_loss);
+        EXPECT_EQ(rest.epochs[e].valid_metric, whole.epochs[e].valid_metric);
+        EXPECT_EQ(rest.epochs[e].learning_rate, whole.epochs[e].learning_rate);
+        EXPECT_EQ(rest.epochs[e].seconds, whole.epochs[e].seconds);  // the clock runs on
+    }
+    EXPECT_EQ(rest.best_epoch, 2);
+    EXPECT_EQ(resumed.kept_at_validation, -1);  // epoch 2's copy, kept before, is the best
+    EXPECT_EQ(resumed.restores, 1);
+    EXPECT_EQ(rest.stop_reason, StopReason::kMaxEpochs);
+    EXPECT_EQ(rest.seconds, whole.seconds);
+}
+
+TEST(Trainer, FinishedStartStateTrainsNothing) {
+    FakeRun first;
+    first.metrics = {0.3, 0.2, 0.1};
+    TrainOptions options;
+    options.patience = 2;
+    LearningCurve done = run_training(first.callbacks(), options);
+    ASSERT_EQ(done.stop_reason, StopReason::kEarlyStopping);
+    ASSERT_TRUE(first.states.back().finished);
+
+    FakeRun again;
+    TrainCallbacks cb = again.callbacks();
+    cb.start = first.states.back();
+    LearningCurve curve = run_training(cb, options);
+    EXPECT_TRUE(again.epochs_begun.empty());
+    EXPECT_EQ(again.restores, 1);
+    EXPECT_EQ(curve.epochs.size(), 3u);
+    EXPECT_EQ(curve.best_epoch, 1);
+    EXPECT_EQ(curve.stop_message, "early stopping after epoch 3");
+}
+
+TEST(Trainer, BadScheduleOptionsAndStartStateAreInvalidInput) {
+    FakeRun run;
+    run.metrics = {0.1};
+    TrainOptions options;
+    options.min_lr_fraction = 1.5;
+    EXPECT_THROW(run_training(run.callbacks(), options), Error);
+    options = TrainOptions{};
+    options.warmup_steps = -2;
+    EXPECT_THROW(run_training(run.callbacks(), options), Error);
+    options = TrainOptions{};
+    options.learning_rate = NAN;
+    EXPECT_THROW(run_training(run.callbacks(), options), Error);
+    TrainCallbacks cb = run.callbacks();
+    cb.start.epoch = 2;  // but no epochs in its curve
+    try {
+        run_training(cb, TrainOptions{});
+        FAIL() << "an inconsistent start state was accepted";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::kInvalidInput);
+    }
+}
+
+TEST(Trainer, LearningCurveJsonRoundTripsExactly) {
+    LearningCurve curve;
+    EpochRecord a;
+    a.epoch = 1;
+    a.train_loss = 0.1 + 0.2;  // 0.30000000000000004
+    a.valid_metric = NAN;
+    a.seconds = 1.0 / 3.0;
+    a.epoch_seconds = 1e-300;
+    a.n_samples = 18446744073709551615ull;
+    a.complete = false;
+    a.learning_rate = 3e-3 * 0.7;
+    curve.epochs.push_back(a);
+    curve.best_epoch = 1;
+    curve.best_metric = 0.123456789012345678;
+    curve.stop_reason = StopReason::kTimeBudget;
+    curve.stop_message = "time budget of 5 s spent";
+    curve.seconds = 12.5;
+
+    nlohmann::json j = nlohmann::json::parse(to_json(curve).dump());
+    LearningCurve back = learning_curve_from_json(j, "test");
+    ASSERT_EQ(back.epochs.size(), 1u);
+    const EpochRecord& b = back.epochs[0];
+    EXPECT_EQ(b.train_loss, a.train_loss);
+    EXPECT_TRUE(std::isnan(b.valid_metric));
+    EXPECT_EQ(b.seconds, a.seconds);
+    EXPECT_EQ(b.epoch_seconds, a.epoch_seconds);
+    EXPECT_EQ(b.n_samples, a.n_samples);
+    EXPECT_FALSE(b.complete);
+    EXPECT_EQ(b.learning_rate, a.learning_rate);
+    EXPECT_EQ(back.best_metric, curve.best_metric);
+    EXPECT_EQ(back.stop_reason, StopReason::kTimeBudget);
+    EXPECT_EQ(back.stop_message, curve.stop_message);
+
+    j.erase("best_epoch");
+    try {
+        learning_curve_from_json(j, "ckpt");
+        FAIL() << "a curve without best_epoch was accepted";
+    } catch (const Error& e) {
+        EXPECT_EQ(std::string(e.what()), "ckpt: learning curve has no field \"best_epoch\"");
     }
 }
 

@@ -26,6 +26,12 @@ struct AnalyzeOptions {
     bool recommend = true;        // train and evaluate the recommenders
     double budget_seconds = 120;  // wall-clock budget for training the deep models
     std::uint64_t seed = 42;      // seeds every random choice of training
+    // Threads of training and fitting (libtorch's intra-op threads, item-kNN's rows). 1 is the
+    // measured best on 2 cores (see TrainOptions::threads).
+    int threads = 1;
+    // Continue each trained model from its checkpoint in OUT/checkpoints/<model>/ when one
+    // matches (a run stopped part way); without it, training starts afresh.
+    bool resume = false;
 };
 
 struct RunOptions {

@@ -1,5 +1,6 @@
 #include "sextant/app/recommend_job.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include "sextant/recommend/evaluate.h"
 #include "sextant/recommend/gru4rec.h"
 #include "sextant/recommend/item_knn.h"
+#include "sextant/recommend/model_io.h"
 #include "sextant/recommend/popular.h"
 #include "sextant/recommend/sasrec.h"
 #include "sextant/recommend/split.h"
@@ -32,6 +34,7 @@ nlohmann::json curve_json(const LearningCurve& curve) {
                           {"train_loss", finite_or_null(e.train_loss)},
                           {"valid_ndcg@10", finite_or_null(e.valid_metric)},
                           {"seconds", e.seconds},
+                          {"learning_rate", e.learning_rate},
                           {"complete", e.complete}});
     }
     return points;
@@ -48,6 +51,7 @@ void write_tensorboard(const LearningCurve& curve, const std::string& dir) {
         writer.add_scalar("train_loss", e.epoch, static_cast<float>(e.train_loss), wall);
         writer.add_scalar("valid_ndcg@10", e.epoch, static_cast<float>(e.valid_metric), wall);
         writer.add_scalar("epoch_seconds", e.epoch, static_cast<float>(e.epoch_seconds), wall);
+        writer.add_scalar("learning_rate", e.epoch, static_cast<float>(e.learning_rate), wall);
     }
     writer.close();
 }
@@ -110,7 +114,9 @@ nlohmann::json evaluate_recommenders(const EventTable& table, const AnalyzeOptio
     // equally (each stops early when its validation NDCG@10 stops improving).
     std::vector<std::unique_ptr<Recommender>> models;
     models.push_back(std::make_unique<MostPopular>());
-    models.push_back(std::make_unique<ItemKnn>());
+    ItemKnnOptions knn;
+    knn.n_threads = static_cast<std::size_t>(std::max(1, options.threads));
+    models.push_back(std::make_unique<ItemKnn>(knn));
     EaseOptions ease;
     if (split.n_items <= ease_item_limit(ease)) {
         models.push_back(std::make_unique<Ease>(ease));
@@ -124,21 +130,27 @@ nlohmann::json evaluate_recommenders(const EventTable& table, const AnalyzeOptio
     out["budget_rule"] =
         "gru4rec, sasrec and bpr each get a third of the budget; popular, "
         "item_knn and ease are fitted in one step";
+    auto train_options = [&](TrainOptions train, const char* name) {
+        train.budget_seconds = share;
+        train.seed = options.seed;
+        train.threads = options.threads;
+        train.checkpoint_dir =
+            (std::filesystem::path(options.out_dir) / "checkpoints" / name).string();
+        train.resume = options.resume;
+        return train;
+    };
     if (share > 0) {
         Gru4RecOptions gru;
-        gru.train.budget_seconds = share;
-        gru.train.seed = options.seed;
+        gru.train = train_options(gru.train, "gru4rec");
         models.push_back(std::make_unique<Gru4Rec>(gru));
         SasRecOptions sasrec;
         // Attention over the last 50 items: 200 is out of reach of a CPU budget of minutes.
         sasrec.max_len = 50;
         sasrec.train.learning_rate = 3e-3;
-        sasrec.train.budget_seconds = share;
-        sasrec.train.seed = options.seed;
+        sasrec.train = train_options(sasrec.train, "sasrec");
         models.push_back(std::make_unique<SasRec>(sasrec));
         BprOptions bpr;
-        bpr.train.budget_seconds = share;
-        bpr.train.seed = options.seed;
+        bpr.train = train_options(bpr.train, "bpr");
         models.push_back(std::make_unique<Bpr>(bpr));
     } else {
         for (const char* name : {"gru4rec", "sasrec", "bpr"}) {
@@ -146,6 +158,17 @@ nlohmann::json evaluate_recommenders(const EventTable& table, const AnalyzeOptio
         }
         log::info("recommend: gru4rec, sasrec and bpr skipped (--budget 0)");
     }
+
+    // Every model is saved as OUT/models/<name>/ for `sextant recommend`; models/best points to
+    // the one chosen on validation.
+    std::filesystem::path models_dir = std::filesystem::path(options.out_dir) / "models";
+    RecommenderInfo info;
+    info.items = table.items.texts();
+    count_popularity(table, 7, info);
+    info.data = {{"store", std::filesystem::absolute(options.store).lexically_normal().string()},
+                 {"events", table.n_events()},
+                 {"users", table.n_users()},
+                 {"items", table.n_items()}};
 
     std::string best;
     double best_valid = -1;
@@ -171,6 +194,11 @@ nlohmann::json evaluate_recommenders(const EventTable& table, const AnalyzeOptio
             write_tensorboard(*curve, runs);
             j["tensorboard"] = runs;
         }
+        info.metrics = j;
+        info.metrics.erase("learning_curve");
+        std::filesystem::path model_dir = models_dir / model->name();
+        save_recommender(model_dir, *model, info);
+        j["model_dir"] = model_dir.string();
         out["models"][model->name()] = j;
         log::info("recommend: " + model->name() + ": " + figures(test) + " (test; fitted in " +
                   seconds_text(seconds) + ")");
@@ -181,6 +209,15 @@ nlohmann::json evaluate_recommenders(const EventTable& table, const AnalyzeOptio
     }
     out["best"] = best;
     out["best_rule"] = "highest NDCG@10 on the validation items";
+    std::filesystem::path link = models_dir / "best";
+    std::error_code ec;
+    std::filesystem::remove(link, ec);
+    std::filesystem::create_directory_symlink(best, link, ec);
+    if (ec) {
+        log::warn("recommend: cannot link " + link.string() + " to " + best + ": " + ec.message());
+    } else {
+        out["best_model_dir"] = link.string();
+    }
     return out;
 }
 

@@ -21,6 +21,7 @@ struct EpochRecord {
     double epoch_seconds = 0;     // seconds this epoch took, validation included
     std::uint64_t n_samples = 0;  // samples trained on in this epoch
     bool complete = true;         // false when the time budget cut the epoch short
+    double learning_rate = 0;     // the learning rate of the epoch's last step
 };
 
 enum class StopReason {
@@ -46,8 +47,14 @@ struct LearningCurve {
 // "diverged") for summary.json.
 std::string to_string(StopReason reason);
 
-// The curve as JSON: {"epochs": [{"epoch", "train_loss", "valid_metric", "seconds", ...}],
-// "best_epoch", "best_metric", "stop_reason", "stop_message", "seconds"}.
+// The curve as JSON: {"epochs": [{"epoch", "train_loss", "valid_metric", "seconds",
+// "epoch_seconds", "n_samples", "complete", "learning_rate"}], "best_epoch", "best_metric",
+// "stop_reason", "stop_message", "seconds", "samples_per_second"}. A NaN metric becomes null.
 nlohmann::json to_json(const LearningCurve& curve);
+
+// The curve back from to_json()'s document (null reads as NaN; samples_per_second is ignored).
+// Every double that to_json() wrote round-trips exactly. Throws sextant::Error (kInvalidInput)
+// naming `source` and the field when one is missing or of the wrong type.
+LearningCurve learning_curve_from_json(const nlohmann::json& j, const std::string& source);
 
 }  // namespace sextant

@@ -3,10 +3,14 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <memory>
 #include <numeric>
 #include <random>
 
 #include "sextant/core/error.h"
+#include "sextant/core/log.h"
+#include "sextant/learn/train_checkpoint.h"
 
 namespace sextant {
 
@@ -19,6 +23,19 @@ void keep_freed_memory() {
         return true;
     }();
     (void)done;
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(torch::nn::Module& module,
+                                                        const TrainOptions& options) {
+    if (options.optimizer == OptimizerKind::kAdam) {
+        return std::make_unique<torch::optim::Adam>(
+            module.parameters(),
+            torch::optim::AdamOptions(options.learning_rate).weight_decay(options.weight_decay));
+    }
+    // AdamWOptions' own default decay is 1e-2: always pass ours.
+    return std::make_unique<torch::optim::AdamW>(
+        module.parameters(),
+        torch::optim::AdamWOptions(options.learning_rate).weight_decay(options.weight_decay));
 }
 
 }  // namespace
@@ -59,6 +76,10 @@ LearningCurve train_module(torch::nn::Module& module, const ModuleTask& task,
     if (!task.batch_loss || !task.validate) {
         throw_invalid("train_module: batch_loss and validate are required");
     }
+    // libtorch's optimizers check these with c10::Error; say it as a user error first.
+    if (!(options.learning_rate >= 0) || !(options.weight_decay >= 0)) {
+        throw_invalid("train_module: learning_rate and weight_decay must be numbers >= 0");
+    }
     if (options.threads > 0) {
         torch::set_num_threads(options.threads);
     }
@@ -67,11 +88,8 @@ LearningCurve train_module(torch::nn::Module& module, const ModuleTask& task,
     }
     seed_torch(options.seed);
     std::mt19937_64 rng(options.seed);
-    torch::optim::Adam optimizer(
-        module.parameters(),
-        torch::optim::AdamOptions(options.learning_rate).weight_decay(options.weight_decay));
+    std::unique_ptr<torch::optim::Optimizer> optimizer = make_optimizer(module, options);
     std::vector<std::size_t> order(task.n_examples);
-    std::iota(order.begin(), order.end(), std::size_t{0});
     ParameterSnapshot best;
 
     TrainCallbacks cb;
@@ -82,20 +100,27 @@ LearningCurve train_module(torch::nn::Module& module, const ModuleTask& task,
         if (task.begin_epoch) {
             task.begin_epoch(epoch);
         }
+        // From the identity each time, so an epoch's order depends on the generator alone.
+        std::iota(order.begin(), order.end(), std::size_t{0});
         std::shuffle(order.begin(), order.end(), rng);
         module.train();
         return (order.size() + options.batch_size - 1) / options.batch_size;
+    };
+    cb.set_learning_rate = [&](double lr) {
+        for (torch::optim::OptimizerParamGroup& group : optimizer->param_groups()) {
+            group.options().set_lr(lr);
+        }
     };
     cb.train_batch = [&](std::size_t b) {
         std::size_t first = b * options.batch_size;
         std::size_t n = std::min(options.batch_size, order.size() - first);
         BatchLoss batch = task.batch_loss(std::span<const std::size_t>(order.data() + first, n));
-        optimizer.zero_grad();
+        optimizer->zero_grad();
         batch.loss.backward();
         if (options.clip_grad_norm > 0) {
             torch::nn::utils::clip_grad_norm_(module.parameters(), options.clip_grad_norm);
         }
-        optimizer.step();
+        optimizer->step();
         return BatchResult{batch.loss.item<double>(), batch.n_samples};
     };
     cb.validate = [&] {
@@ -105,6 +130,20 @@ LearningCurve train_module(torch::nn::Module& module, const ModuleTask& task,
     };
     cb.keep_best = [&] { best.save(module); };
     cb.restore_best = [&] { best.restore(module); };
+
+    if (!options.checkpoint_dir.empty()) {
+        std::filesystem::path path = checkpoint_path(options.checkpoint_dir, task.what);
+        nlohmann::json fingerprint = run_fingerprint(module, task.what, task.n_examples, options);
+        RunParts parts{module, *optimizer, rng, best};
+        if (options.resume && std::filesystem::exists(path)) {
+            cb.start = load_checkpoint(path, fingerprint, parts);
+        } else if (options.resume) {
+            log::info(task.what + ": no checkpoint at " + path.string() + "; starting afresh");
+        }
+        cb.end_epoch = [path, fingerprint, parts](const TrainingState& state) {
+            save_checkpoint(path, fingerprint, state, parts);
+        };
+    }
 
     LearningCurve curve = run_training(cb, options);
     module.eval();

@@ -1,5 +1,6 @@
-// The trainer for libtorch modules: Adam over the module's parameters, shuffled mini-batches of
-// example indices, best weights kept in memory.
+// The trainer for libtorch modules: AdamW (or Adam) over the module's parameters with the
+// learning-rate schedule of trainer.h, shuffled mini-batches of example indices, best weights
+// kept in memory, and optional checkpoints after every epoch to resume an interrupted run.
 //
 // Includes <torch/torch.h>: include it only from model .cpp files, never from a header that
 // other code includes. A model plugs in by giving its module, how many examples an epoch has
@@ -33,6 +34,12 @@ public:
     void restore(torch::nn::Module& module) const;
     bool empty() const { return tensors_.empty(); }
 
+    // The copy, by name (parameters first, then buffers) / replaces it wholesale (a checkpoint).
+    const std::vector<std::pair<std::string, torch::Tensor>>& tensors() const { return tensors_; }
+    void assign(std::vector<std::pair<std::string, torch::Tensor>> tensors) {
+        tensors_ = std::move(tensors);
+    }
+
 private:
     std::vector<std::pair<std::string, torch::Tensor>> tensors_;
 };
@@ -57,10 +64,31 @@ struct ModuleTask {
     std::function<double()> clock;
 };
 
-// Trains `module` on `task` with Adam (options.learning_rate, weight_decay), shuffling the
-// example order each epoch with a generator seeded from options.seed, and returns the curve.
-// On return the module holds the best epoch's weights and is in eval mode. Sets
-// torch::set_num_threads(options.threads) when threads > 0 (a process-wide setting).
+// Trains `module` on `task` with options.optimizer (AdamW by default: decoupled weight decay)
+// at the rate of lr_at() (trainer.h) for each step, shuffling the example order each epoch
+// with a generator seeded from options.seed, and returns the curve. On return the module holds
+// the best epoch's weights and is in eval mode. Sets torch::set_num_threads(options.threads)
+// when threads > 0 (a process-wide setting).
+//
+// Repeatable: with the same seed, data, options and one thread, two runs end with bit-identical
+// weights, as long as the model's own randomness (task.begin_epoch, batch_loss) comes from
+// torch's generator or from state that depends on the seed and epoch alone.
+//
+// Checkpoints (options.checkpoint_dir non-empty): after every validated epoch the run is
+// written to `<checkpoint_dir>/<task.what>.checkpoint` (train_checkpoint.h), atomically: a
+// temporary file in the same folder renamed over the old one, so a crash leaves the previous
+// checkpoint whole. The folder is created when missing. The checkpoint stays when training
+// ends; deleting it is the caller's choice. With options.resume and a checkpoint present, the
+// run continues after its epoch: final weights and curve equal those of an uninterrupted run
+// bit for bit (budget aside, which counts this call's time only and makes any run
+// timing-dependent). A run that had finished (max epochs, early stopping) trains nothing more
+// and returns its curve with the best weights. Without a checkpoint, resume starts afresh.
+//
+// Throws sextant::Error: kInvalidInput for a missing batch_loss or validate, options that
+// run_training() refuses, and a checkpoint that is unreadable, truncated or from another run
+// (another module shape, n_examples or result-changing option), naming the file and saying to
+// delete it or drop resume (the module is then left as it was); kIo when a checkpoint cannot be
+// written.
 LearningCurve train_module(torch::nn::Module& module, const ModuleTask& task,
                            const TrainOptions& options);
 

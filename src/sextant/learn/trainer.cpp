@@ -1,8 +1,10 @@
 #include "sextant/learn/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <numbers>
 
 #include "sextant/core/error.h"
 #include "sextant/core/log.h"
@@ -13,7 +15,9 @@ namespace {
 
 void check_inputs(const TrainCallbacks& cb, const TrainOptions& options) {
     if (!cb.begin_epoch || !cb.train_batch || !cb.validate || !cb.keep_best || !cb.restore_best) {
-        throw_invalid("trainer: every callback but `clock` is required");
+        throw_invalid(
+            "trainer: every callback but `clock`, `set_learning_rate` and `end_epoch` "
+            "is required");
     }
     if (options.max_epochs < 0) {
         throw_invalid("trainer: max_epochs must be >= 0, not " +
@@ -28,6 +32,25 @@ void check_inputs(const TrainCallbacks& cb, const TrainOptions& options) {
     if (!(options.budget_seconds >= 0)) {
         throw_invalid("trainer: budget_seconds must be >= 0");
     }
+    if (!(options.learning_rate >= 0) || !std::isfinite(options.learning_rate)) {
+        throw_invalid("trainer: learning_rate must be a number >= 0");
+    }
+    if (!(options.weight_decay >= 0) || !std::isfinite(options.weight_decay)) {
+        throw_invalid("trainer: weight_decay must be a number >= 0");
+    }
+    if (options.warmup_steps < -1) {
+        throw_invalid("trainer: warmup_steps must be >= 0, or -1 for the default");
+    }
+    if (!(options.min_lr_fraction >= 0 && options.min_lr_fraction <= 1)) {
+        throw_invalid("trainer: min_lr_fraction must be in [0, 1]");
+    }
+    const TrainingState& start = cb.start;
+    if (start.epoch < 0 || start.n_steps < 0 || start.since_best < 0 ||
+        start.curve.epochs.size() != static_cast<std::size_t>(start.epoch)) {
+        throw_invalid("trainer: the start state is inconsistent (" +
+                      std::to_string(start.curve.epochs.size()) + " epochs recorded, epoch " +
+                      std::to_string(start.epoch) + ")");
+    }
 }
 
 std::string format(const char* pattern, double a) {
@@ -40,10 +63,21 @@ std::string budget_message(double budget) {
     return format("time budget of %g s spent", budget);
 }
 
-// Trains the batches of one epoch into `record`; returns false when the loss diverged.
+// Trains the batches of one epoch into `record`, advancing state.n_steps; returns false when
+// the loss diverged. `planned` is the epoch count the schedule aims at.
 bool train_epoch(const TrainCallbacks& cb, const TrainOptions& options,
-                 const std::function<double()>& elapsed, int epoch, EpochRecord& record) {
+                 const std::function<double()>& elapsed, int epoch, int planned,
+                 TrainingState& state, EpochRecord& record) {
     std::size_t n_batches = cb.begin_epoch(epoch);
+    auto steps_per_epoch = static_cast<std::int64_t>(n_batches);
+    LrPlan plan;
+    plan.planned_steps = static_cast<std::int64_t>(planned) * steps_per_epoch;
+    if (state.warmup_steps < 0) {
+        // Fixed once, from the first plan, so that later re-plans do not restart the ramp.
+        state.warmup_steps = resolve_warmup_steps(options, plan.planned_steps, steps_per_epoch);
+    }
+    plan.warmup_steps = state.warmup_steps;
+
     Progress progress(cb.what + " epoch " + std::to_string(epoch), "samples",
                       cb.n_samples_per_epoch);
     double loss_sum = 0;
@@ -52,7 +86,12 @@ bool train_epoch(const TrainCallbacks& cb, const TrainOptions& options,
             record.complete = false;
             break;
         }
+        record.learning_rate = lr_at(state.n_steps, plan, options);
+        if (cb.set_learning_rate) {
+            cb.set_learning_rate(record.learning_rate);
+        }
         BatchResult batch = cb.train_batch(b);
+        ++state.n_steps;
         if (!std::isfinite(batch.loss)) {
             record.train_loss = batch.loss;
             return false;
@@ -66,7 +105,56 @@ bool train_epoch(const TrainCallbacks& cb, const TrainOptions& options,
     return true;
 }
 
+void log_epoch(const std::string& what, const EpochRecord& record, bool improved) {
+    char line[240];
+    std::snprintf(
+        line, sizeof line, "%s epoch %d: loss %.4f, valid %.4f%s, lr %.3g, %.1f s, %s samples/s",
+        what.c_str(), record.epoch, record.train_loss, record.valid_metric,
+        improved ? " (best)" : "", record.learning_rate, record.epoch_seconds,
+        with_commas(static_cast<std::uint64_t>(
+                        record.epoch_seconds > 0 ? record.n_samples / record.epoch_seconds : 0))
+            .c_str());
+    log::info(line);
+}
+
 }  // namespace
+
+double lr_at(std::int64_t step, const LrPlan& plan, const TrainOptions& options) {
+    const double peak = options.learning_rate;
+    if (options.schedule == LrSchedule::kConstant) {
+        return peak;
+    }
+    const double floor = options.min_lr_fraction * peak;
+    const std::int64_t t = step + 1;
+    const std::int64_t w = plan.warmup_steps;
+    const std::int64_t p = plan.planned_steps;
+    if (t >= p) {
+        return floor;
+    }
+    if (t <= w) {
+        return peak * static_cast<double>(t) / static_cast<double>(w);
+    }
+    double progress = static_cast<double>(t - w) / static_cast<double>(p - w);
+    return floor + (peak - floor) * 0.5 * (1 + std::cos(std::numbers::pi * progress));
+}
+
+std::int64_t resolve_warmup_steps(const TrainOptions& options, std::int64_t planned_steps,
+                                  std::int64_t steps_per_epoch) {
+    if (options.warmup_steps >= 0) {
+        return options.warmup_steps;
+    }
+    return std::min(planned_steps / 20, steps_per_epoch);
+}
+
+int planned_epochs(const TrainOptions& options, int epochs_done, double seconds_left,
+                   double epoch_seconds) {
+    if (!(options.budget_seconds > 0) || !(epoch_seconds > 0)) {
+        return options.max_epochs;
+    }
+    double fit = std::floor(std::max(0.0, seconds_left) / epoch_seconds);
+    double room = static_cast<double>(std::max(0, options.max_epochs - epochs_done));
+    return epochs_done + static_cast<int>(std::min(fit, room));
+}
 
 LearningCurve run_training(const TrainCallbacks& cb, const TrainOptions& options) {
     check_inputs(cb, options);
@@ -78,32 +166,51 @@ LearningCurve run_training(const TrainCallbacks& cb, const TrainOptions& options
     const double start = now();
     const std::function<double()> elapsed = [&] { return now() - start; };
 
-    LearningCurve curve;
+    TrainingState state = cb.start;
+    LearningCurve& curve = state.curve;
+    // Seconds of the calls before this one, so the curve's clock runs on across a resume.
+    const double seconds_before = curve.seconds;
+    if (state.finished) {
+        log::info(cb.what + ": the checkpointed run had finished (" + curve.stop_message +
+                  "); nothing to resume");
+        if (curve.best_epoch > 0) {
+            cb.restore_best();
+        }
+        return curve;
+    }
+    if (state.epoch > 0) {
+        log::info(cb.what + ": resuming after epoch " + std::to_string(state.epoch));
+    }
+
     curve.stop_reason = StopReason::kMaxEpochs;
     curve.stop_message = "max epochs (" + std::to_string(options.max_epochs) + ") reached";
-    int since_best = 0;
-    double last_epoch_seconds = 0;
-    for (int epoch = 1; epoch <= options.max_epochs; ++epoch) {
+    // A resumed run plans with the last epoch's length; a fresh one plans for max_epochs.
+    double last_epoch_seconds = curve.epochs.empty() ? 0.0 : curve.epochs.back().epoch_seconds;
+    int planned = planned_epochs(options, state.epoch, options.budget_seconds, last_epoch_seconds);
+    bool first_of_call = true;
+    for (int epoch = state.epoch + 1; epoch <= options.max_epochs; ++epoch) {
         // Assume the next epoch lasts as long as the last one.
-        if (options.budget_seconds > 0 && epoch > 1 &&
+        if (options.budget_seconds > 0 && !first_of_call &&
             elapsed() + last_epoch_seconds > options.budget_seconds) {
             curve.stop_reason = StopReason::kTimeBudget;
             curve.stop_message = budget_message(options.budget_seconds);
             break;
         }
+        first_of_call = false;
 
         double epoch_start = elapsed();
         EpochRecord record;
         record.epoch = epoch;
-        if (!train_epoch(cb, options, elapsed, epoch, record)) {
+        if (!train_epoch(cb, options, elapsed, epoch, planned, state, record)) {
             curve.stop_reason = StopReason::kDiverged;
             curve.stop_message = "training loss diverged in epoch " + std::to_string(epoch);
             break;
         }
 
         record.valid_metric = cb.validate();
-        record.seconds = elapsed();
-        record.epoch_seconds = record.seconds - epoch_start;
+        double epoch_end = elapsed();
+        record.seconds = seconds_before + epoch_end;
+        record.epoch_seconds = epoch_end - epoch_start;
         last_epoch_seconds = record.epoch_seconds;
         curve.epochs.push_back(record);
 
@@ -112,29 +219,33 @@ LearningCurve run_training(const TrainCallbacks& cb, const TrainOptions& options
         if (improved) {
             curve.best_epoch = epoch;
             curve.best_metric = record.valid_metric;
-            since_best = 0;
+            state.since_best = 0;
             cb.keep_best();
         } else {
-            ++since_best;
+            ++state.since_best;
         }
-        char line[200];
-        std::snprintf(
-            line, sizeof line, "%s epoch %d: loss %.4f, valid %.4f%s, %.1f s, %s samples/s",
-            cb.what.c_str(), epoch, record.train_loss, record.valid_metric,
-            improved ? " (best)" : "", record.epoch_seconds,
-            with_commas(static_cast<std::uint64_t>(
-                            record.epoch_seconds > 0 ? record.n_samples / record.epoch_seconds : 0))
-                .c_str());
-        log::info(line);
+        log_epoch(cb.what, record, improved);
 
+        bool stop = true;
         if (!record.complete) {
             curve.stop_reason = StopReason::kTimeBudget;
             curve.stop_message = budget_message(options.budget_seconds);
-            break;
-        }
-        if (since_best >= options.patience) {
+        } else if (state.since_best >= options.patience) {
             curve.stop_reason = StopReason::kEarlyStopping;
             curve.stop_message = "early stopping after epoch " + std::to_string(epoch);
+            state.finished = true;
+        } else {
+            stop = false;
+            state.finished = epoch == options.max_epochs;
+        }
+        planned =
+            planned_epochs(options, epoch, options.budget_seconds - elapsed(), last_epoch_seconds);
+        state.epoch = epoch;
+        curve.seconds = seconds_before + elapsed();
+        if (cb.end_epoch) {
+            cb.end_epoch(state);
+        }
+        if (stop) {
             break;
         }
     }
@@ -142,7 +253,7 @@ LearningCurve run_training(const TrainCallbacks& cb, const TrainOptions& options
     if (curve.best_epoch > 0) {
         cb.restore_best();
     }
-    curve.seconds = elapsed();
+    curve.seconds = seconds_before + elapsed();
     log::info(cb.what + ": " + curve.stop_message + "; kept epoch " +
               std::to_string(curve.best_epoch) + format(" (valid %.4f)", curve.best_metric) +
               format(", %.1f s", curve.seconds));

@@ -1,16 +1,20 @@
 // The training loop every neural model of Sextant runs: epochs of mini-batches, validation after
-// each epoch, early stopping, best weights kept, a wall-clock budget and a learning curve.
+// each epoch, early stopping, best weights kept, a learning-rate schedule, a wall-clock budget, a
+// learning curve, and the state a run needs to be continued from a checkpoint.
 //
 // This header is free of libtorch: the loop only calls back into the model. Models built on
 // libtorch use train_module() from torch_trainer.h, which fills these callbacks from a module
-// and a loss function (Adam, shuffling, seeding, weight snapshots).
+// and a loss function (AdamW, shuffling, seeding, weight snapshots, checkpoints).
 //
 // The loop, in order:
-//   for epoch = 1..max_epochs:
-//     stop (kTimeBudget) if the elapsed time plus the last epoch's duration exceeds the budget;
-//     n = begin_epoch(epoch); train_batch(0..n-1), leaving the epoch early when the budget is
-//     spent or the loss is not finite (kDiverged);
+//   for epoch = start.epoch + 1 .. max_epochs:
+//     stop (kTimeBudget) if the elapsed time plus the last epoch's duration exceeds the budget
+//     (never before the first epoch of this call);
+//     n = begin_epoch(epoch); for each batch: set_learning_rate(lr_at(step)), train_batch(b),
+//     leaving the epoch early when the budget is spent or the loss is not finite (kDiverged);
 //     metric = validate(); if metric > best: keep_best();
+//     when a budget is set, re-plan the epoch count from the measured epoch time;
+//     end_epoch(state) (a checkpoint);
 //     stop (kEarlyStopping) after `patience` epochs without improvement;
 //   restore_best() once at the end when some epoch was kept.
 // A budget-interrupted epoch is still validated, so the first epoch always yields weights.
@@ -24,15 +28,42 @@
 
 namespace sextant {
 
+enum class OptimizerKind {
+    kAdamW,  // Adam with decoupled weight decay (Loshchilov & Hutter, ICLR 2019)
+    kAdam,   // Adam with weight decay as an L2 term added to the gradient
+};
+
+enum class LrSchedule {
+    kWarmupCosine,  // linear warm-up from 0, then cosine decay to min_lr_fraction * learning_rate
+    kConstant,      // learning_rate at every step
+};
+
 struct TrainOptions {
     int max_epochs = 30;           // upper bound on epochs; 0 trains nothing
     std::size_t batch_size = 128;  // examples per mini-batch (what an example is: the model's)
-    double learning_rate = 1e-3;   // Adam's step size
-    double weight_decay = 0;       // Adam's L2 penalty
-    double clip_grad_norm = 0;     // clip the gradients' global L2 norm to this; 0 = no clipping
-    int patience = 3;              // epochs without a better validation metric before stopping
-    double budget_seconds = 0;     // wall-clock budget for the whole run; 0 = unlimited
-    std::uint64_t seed = 42;       // seeds torch (weights, dropout) and the shuffling
+    OptimizerKind optimizer = OptimizerKind::kAdamW;
+    double learning_rate = 1e-3;  // peak step size of the optimizer
+    LrSchedule schedule = LrSchedule::kWarmupCosine;
+    // Optimizer steps of linear warm-up; -1 = 5% of the planned steps, at most one epoch's
+    // batches. Adam's moment estimates rest on few gradients in the first steps, so full-size
+    // steps there can throw the weights far; a short ramp removes that risk, and the cap keeps
+    // short runs with big epochs from spending long at a low rate.
+    std::int64_t warmup_steps = -1;
+    double min_lr_fraction = 0.1;  // the cosine ends at this fraction of learning_rate
+    // With kAdamW: decoupled decay, each step shrinks the weights by learning_rate (as
+    // scheduled) * weight_decay. With kAdam: an L2 penalty added to the gradient. The models set
+    // their own value in their TrainOptions (0 unless they say otherwise).
+    double weight_decay = 0;
+    double clip_grad_norm = 0;  // clip the gradients' global L2 norm to this; 0 = no clipping
+    int patience = 3;           // epochs without a better validation metric before stopping
+    // Wall-clock budget for this call, in seconds; 0 = unlimited. A resumed run gets the whole
+    // budget again: time spent before the checkpoint does not count against it.
+    double budget_seconds = 0;
+    std::uint64_t seed = 42;  // seeds torch (weights, dropout) and the shuffling
+    // Folder for the checkpoint of train_module() (torch_trainer.h); empty = no checkpoints.
+    std::string checkpoint_dir = "";
+    // Continue from the checkpoint in checkpoint_dir when there is one (else start afresh).
+    bool resume = false;
     // Intra-op threads for libtorch (torch::set_num_threads, process-wide); 0 leaves the
     // setting alone. 1 is the default: on 2 cores with Debian's libtorch, 2 threads trained
     // GRU4Rec on MovieLens ~3x slower than 1 (7,000 vs 20,500 samples/s with the pthread
@@ -45,10 +76,49 @@ struct TrainOptions {
     bool keep_freed_memory = true;
 };
 
+// The steps a schedule spans.
+struct LrPlan {
+    std::int64_t planned_steps = 0;  // planned epochs x batches per epoch
+    std::int64_t warmup_steps = 0;   // resolved (>= 0)
+};
+
+// The learning rate of optimizer step `step` (0-based) under options.schedule. With
+// kWarmupCosine, with t = step + 1, W = warmup_steps and P = planned_steps:
+//   t >= P: min_lr_fraction * learning_rate (the last planned step and any beyond it);
+//   t <= W: learning_rate * t / W;
+//   else:   floor + (learning_rate - floor) * (1 + cos(pi * (t - W) / (P - W))) / 2.
+double lr_at(std::int64_t step, const LrPlan& plan, const TrainOptions& options);
+
+// The warm-up length: options.warmup_steps when >= 0, else min(planned_steps / 20,
+// steps_per_epoch).
+std::int64_t resolve_warmup_steps(const TrainOptions& options, std::int64_t planned_steps,
+                                  std::int64_t steps_per_epoch);
+
+// The epochs the schedule plans for after `epochs_done` epochs: max_epochs without a budget or
+// without a measured epoch time (epoch_seconds <= 0), else min(max_epochs, epochs_done + the
+// whole epochs of `epoch_seconds` that fit in `seconds_left`), the count the budget rule lets
+// run when epochs keep their length.
+int planned_epochs(const TrainOptions& options, int epochs_done, double seconds_left,
+                   double epoch_seconds);
+
 // What one mini-batch reports back.
 struct BatchResult {
     double loss = 0;              // mean loss per sample of the batch
     std::uint64_t n_samples = 0;  // samples the loss averages over (weights the epoch mean)
+};
+
+// Where a run stands after an epoch: all run_training needs to continue it exactly.
+struct TrainingState {
+    int epoch = 0;                   // epochs done; 0 = a fresh run
+    std::int64_t n_steps = 0;        // optimizer steps done
+    std::int64_t warmup_steps = -1;  // the warm-up fixed in the first epoch; -1 = not yet
+    int since_best = 0;              // epochs since the best one
+    // True when the run stopped after `epoch` for good (max epochs, early stopping): continuing
+    // it trains nothing more. A budget stop is not final.
+    bool finished = false;
+    // The epochs so far, best_epoch and best_metric, the stop fields when finished, and
+    // `seconds`, the wall-clock seconds of all calls up to here.
+    LearningCurve curve;
 };
 
 struct TrainCallbacks {
@@ -67,13 +137,22 @@ struct TrainCallbacks {
     std::function<void()> restore_best;
     // Seconds on a monotonic clock; empty = std::chrono::steady_clock. A seam for tests.
     std::function<double()> clock;
+    // Optional: sets the learning rate of the next train_batch (called before each one).
+    std::function<void(double learning_rate)> set_learning_rate;
+    // Optional: called after each validated epoch, once keep_best() has run, with the state to
+    // continue from (to write a checkpoint). Not called for a diverged epoch.
+    std::function<void(const TrainingState& state)> end_epoch;
+    // Where the run starts: a fresh run by default, or a state end_epoch reported, in which case
+    // the weights, best copy and generators behind the callbacks must be those of that moment.
+    TrainingState start;
 };
 
-// Runs the loop above and returns its learning curve. Progress lines (samples/s, loss) and one
-// summary line per epoch go through the logger. Exceptions from the callbacks propagate (the
-// best weights are then not restored). Throws sextant::Error (invalid input) when a required
-// callback is missing or options are out of range (batch_size 0, patience < 1, negative
-// budget).
+// Runs the loop above and returns its learning curve (continuing start.curve). Progress lines
+// (samples/s, loss) and one summary line per epoch go through the logger. Exceptions from the
+// callbacks propagate (the best weights are then not restored). Throws sextant::Error (invalid
+// input) when a required callback is missing, options are out of range (batch_size 0, patience
+// < 1, negative budget, learning_rate, weight_decay or warmup_steps, min_lr_fraction outside
+// [0, 1]) or `start` is inconsistent (epochs in its curve != start.epoch).
 LearningCurve run_training(const TrainCallbacks& callbacks, const TrainOptions& options);
 
 }  // namespace sextant

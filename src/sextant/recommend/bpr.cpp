@@ -7,6 +7,7 @@
 #include "sextant/core/error.h"
 #include "sextant/learn/torch_trainer.h"
 #include "sextant/recommend/evaluate.h"
+#include "sextant/recommend/model_io_torch.h"
 
 namespace sextant {
 namespace {
@@ -158,14 +159,17 @@ void Bpr::fit(const Split& split) {
     net_ = std::make_unique<Net>(Net{BprNet(n_items_, options_)});
     BprNet& net = net_->module;
 
-    // One negative per positive, redrawn each epoch; negatives[u][k] pairs with users[u][k].
+    // One negative per positive, redrawn each epoch from a state that depends on the seed and
+    // the epoch alone (so a resumed run draws what the uninterrupted one drew); negatives[u][k]
+    // pairs with users[u][k].
     std::mt19937_64 rng(options_.train.seed);
     std::vector<std::vector<std::uint32_t>> negatives(users.size());
     ModuleTask task;
     task.what = "bpr";
     task.n_examples = users.size();
     task.n_samples_per_epoch = n_pairs;
-    task.begin_epoch = [&](int) {
+    task.begin_epoch = [&](int epoch) {
+        rng.seed(options_.train.seed + 0x9e3779b97f4a7c15ULL * static_cast<std::uint64_t>(epoch));
         for (std::size_t u = 0; u < users.size(); ++u) {
             negatives[u].clear();
             sample_negatives(users[u], n_items, users[u].size(), rng, negatives[u]);
@@ -246,6 +250,47 @@ void Bpr::score_batch(const std::vector<std::span<const std::uint32_t>>& histori
         net_->module->score_bags(to_long(flat), to_long(offsets), torch::tensor(sizes))
             .contiguous();
     std::memcpy(scores.data(), out.data_ptr<float>(), scores.size() * sizeof(float));
+}
+
+}  // namespace sextant
+
+namespace sextant {
+
+nlohmann::json Bpr::config() const {
+    return {{"embedding_dim", options_.embedding_dim},
+            {"l2", options_.l2},
+            {"init_std", options_.init_std},
+            {"train", train_options_json(options_.train)}};
+}
+
+void Bpr::save(Weights& out) const {
+    if (!net_) {
+        throw Error(ErrorKind::kInternal, "bpr: save() before fit()");
+    }
+    module_to_weights(*net_->module, "net.", out);
+}
+
+void Bpr::load(std::size_t n_items, const Weights& in) {
+    auto net = std::make_unique<Net>(Net{BprNet(n_items, options_)});
+    weights_to_module(in, "net.", *net->module);
+    net->module->eval();
+    net_ = std::move(net);
+    n_items_ = n_items;
+}
+
+std::unique_ptr<Bpr> Bpr::from_config(const nlohmann::json& config, const std::string& source) {
+    BprOptions o;
+    o.embedding_dim = meta_field<std::uint64_t>(config, "embedding_dim", source);
+    o.l2 = meta_field<double>(config, "l2", source);
+    o.init_std = meta_field<double>(config, "init_std", source);
+    return with_source(source, [&] { return std::make_unique<Bpr>(o); });
+}
+
+ItemVectors Bpr::item_vectors() const {
+    if (!net_) {
+        return {};
+    }
+    return embedding_rows(net_->module->item, 0);
 }
 
 }  // namespace sextant

@@ -8,6 +8,7 @@
 
 #include "sextant/core/error.h"
 #include "sextant/core/log.h"
+#include "sextant/recommend/model_io.h"
 
 namespace sextant {
 namespace {
@@ -145,6 +146,38 @@ void Ease::score(std::span<const std::uint32_t> history, std::span<float> scores
             scores[j] += row[j];
         }
     }
+}
+
+}  // namespace sextant
+
+namespace sextant {
+
+nlohmann::json Ease::config() const {
+    return {{"lambda", options_.lambda},
+            {"memory_cap_bytes", options_.memory_cap_bytes},
+            {"max_items", options_.max_items}};
+}
+
+void Ease::save(Weights& out) const {
+    auto n = static_cast<std::int64_t>(n_items_);
+    out.add("weights", std::span<const float>(weights_), {n, n});
+}
+
+void Ease::load(std::size_t n_items, const Weights& in) {
+    auto n = static_cast<std::int64_t>(n_items);
+    weights_ = in.f32("weights", {n, n});
+    n_items_ = n_items;
+}
+
+std::unique_ptr<Ease> Ease::from_config(const nlohmann::json& config, const std::string& source) {
+    EaseOptions o;
+    o.lambda = meta_field<double>(config, "lambda", source);
+    o.memory_cap_bytes = meta_field<std::uint64_t>(config, "memory_cap_bytes", source);
+    o.max_items = meta_field<std::uint64_t>(config, "max_items", source);
+    if (!(o.lambda > 0)) {
+        throw_invalid(source + ": field \"lambda\" must be > 0");
+    }
+    return std::make_unique<Ease>(o);
 }
 
 }  // namespace sextant

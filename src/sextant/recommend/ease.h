@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -61,7 +62,15 @@ public:
     // before fit()); kInvalidInput on a history item >= n_items(). Thread-safe once fitted.
     void score(std::span<const std::uint32_t> history, std::span<float> scores) const override;
 
-    std::size_t n_items() const { return n_items_; }
+    std::size_t n_items() const override { return n_items_; }
+
+    nlohmann::json config() const override;
+    void save(Weights& out) const override;
+    void load(std::size_t n_items, const Weights& in) override;
+    // An unfitted model with the hyper-parameters config() wrote; throws sextant::Error
+    // (kInvalidInput) naming `source` and the field when one is missing or out of range.
+    static std::unique_ptr<Ease> from_config(const nlohmann::json& config,
+                                             const std::string& source);
 
     // Row `item` of B: the weight from `item` to every item. REQUIRES: item < n_items().
     std::span<const float> row(std::uint32_t item) const {

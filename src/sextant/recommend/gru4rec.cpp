@@ -6,6 +6,7 @@
 #include "sextant/core/error.h"
 #include "sextant/learn/torch_trainer.h"
 #include "sextant/recommend/evaluate.h"
+#include "sextant/recommend/model_io_torch.h"
 
 namespace sextant {
 namespace {
@@ -242,6 +243,52 @@ double Gru4Rec::mean_loss(const std::vector<std::vector<std::uint32_t>>& sequenc
     // The module is in eval mode (no dropout) from the end of fit() on.
     torch::NoGradGuard no_grad;
     return net_->module->loss(make_training_batch(windows, pad_to)).item<double>();
+}
+
+}  // namespace sextant
+
+namespace sextant {
+
+nlohmann::json Gru4Rec::config() const {
+    return {{"embedding_dim", options_.embedding_dim},
+            {"hidden_size", options_.hidden_size},
+            {"max_len", options_.max_len},
+            {"dropout", options_.dropout},
+            {"all_windows", options_.all_windows},
+            {"train", train_options_json(options_.train)}};
+}
+
+void Gru4Rec::save(Weights& out) const {
+    if (!net_) {
+        throw Error(ErrorKind::kInternal, "gru4rec: save() before fit()");
+    }
+    module_to_weights(*net_->module, "net.", out);
+}
+
+void Gru4Rec::load(std::size_t n_items, const Weights& in) {
+    auto net = std::make_unique<Net>(Net{Gru4RecNet(n_items, options_)});
+    weights_to_module(in, "net.", *net->module);
+    net->module->eval();
+    net_ = std::move(net);
+    n_items_ = n_items;
+}
+
+std::unique_ptr<Gru4Rec> Gru4Rec::from_config(const nlohmann::json& config,
+                                              const std::string& source) {
+    Gru4RecOptions o;
+    o.embedding_dim = meta_field<std::uint64_t>(config, "embedding_dim", source);
+    o.hidden_size = meta_field<std::uint64_t>(config, "hidden_size", source);
+    o.max_len = meta_field<std::uint64_t>(config, "max_len", source);
+    o.dropout = meta_field<double>(config, "dropout", source);
+    o.all_windows = meta_field<bool>(config, "all_windows", source);
+    return with_source(source, [&] { return std::make_unique<Gru4Rec>(o); });
+}
+
+ItemVectors Gru4Rec::item_vectors() const {
+    if (!net_) {
+        return {};
+    }
+    return embedding_rows(net_->module->embedding->weight, 1);
 }
 
 }  // namespace sextant

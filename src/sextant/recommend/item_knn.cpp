@@ -5,6 +5,7 @@
 #include <string>
 
 #include "sextant/core/error.h"
+#include "sextant/recommend/model_io.h"
 #include "sextant/recommend/parallel.h"
 
 // Memory bound of fit(): the user -> items and item -> users lists take 2 x 4 bytes per distinct
@@ -213,6 +214,63 @@ std::optional<Contribution> ItemKnn::contribution(std::span<const std::uint32_t>
         }
     }
     return best;
+}
+
+}  // namespace sextant
+
+namespace sextant {
+
+nlohmann::json ItemKnn::config() const {
+    return {{"neighbours", options_.neighbours}, {"n_threads", options_.n_threads}};
+}
+
+void ItemKnn::save(Weights& out) const {
+    std::vector<std::uint32_t> items(neighbours_.size());
+    std::vector<float> similarities(neighbours_.size());
+    for (std::size_t k = 0; k < neighbours_.size(); ++k) {
+        items[k] = neighbours_[k].item;
+        similarities[k] = neighbours_[k].similarity;
+    }
+    out.add("row_offsets", std::span<const std::uint64_t>(row_offsets_));
+    out.add("neighbour_items", std::span<const std::uint32_t>(items));
+    out.add("neighbour_similarities", std::span<const float>(similarities));
+}
+
+void ItemKnn::load(std::size_t n_items, const Weights& in) {
+    std::vector<std::uint64_t> offsets =
+        in.u64("row_offsets", {static_cast<std::int64_t>(n_items) + 1});
+    std::vector<std::uint32_t> items = in.u32("neighbour_items");
+    std::vector<float> similarities =
+        in.f32("neighbour_similarities", {static_cast<std::int64_t>(items.size())});
+    // The rows must be well formed for score() to stay in bounds.
+    bool ok = offsets.front() == 0 && offsets.back() == items.size();
+    for (std::size_t r = 0; ok && r < n_items; ++r) {
+        ok = offsets[r] <= offsets[r + 1];
+    }
+    for (std::size_t k = 0; ok && k < items.size(); ++k) {
+        ok = items[k] < n_items;
+    }
+    if (!ok) {
+        throw_invalid(in.source() + ": item_knn rows are malformed");
+    }
+    std::vector<Neighbour> neighbours(items.size());
+    for (std::size_t k = 0; k < items.size(); ++k) {
+        neighbours[k] = {items[k], similarities[k]};
+    }
+    n_items_ = n_items;
+    row_offsets_ = std::move(offsets);
+    neighbours_ = std::move(neighbours);
+}
+
+std::unique_ptr<ItemKnn> ItemKnn::from_config(const nlohmann::json& config,
+                                              const std::string& source) {
+    ItemKnnOptions o;
+    o.neighbours = meta_field<std::uint64_t>(config, "neighbours", source);
+    o.n_threads = meta_field<std::uint64_t>(config, "n_threads", source);
+    if (o.neighbours == 0) {
+        throw_invalid(source + ": field \"neighbours\" must be at least 1");
+    }
+    return std::make_unique<ItemKnn>(o);
 }
 
 }  // namespace sextant

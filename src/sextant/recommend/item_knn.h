@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -50,7 +51,15 @@ public:
     // kInvalidInput on a history item outside the catalogue. Thread-safe once fitted.
     void score(std::span<const std::uint32_t> history, std::span<float> scores) const override;
 
-    std::size_t n_items() const { return n_items_; }
+    std::size_t n_items() const override { return n_items_; }
+
+    nlohmann::json config() const override;
+    void save(Weights& out) const override;
+    void load(std::size_t n_items, const Weights& in) override;
+    // An unfitted model with the hyper-parameters config() wrote; throws sextant::Error
+    // (kInvalidInput) naming `source` and the field when one is missing or out of range.
+    static std::unique_ptr<ItemKnn> from_config(const nlohmann::json& config,
+                                                const std::string& source);
 
     // The kept row of `item`, most similar first. Throws kNotFound for an unknown item.
     std::span<const Neighbour> neighbours_of(std::uint32_t item) const;

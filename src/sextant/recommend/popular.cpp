@@ -3,6 +3,7 @@
 #include <string>
 
 #include "sextant/core/error.h"
+#include "sextant/recommend/model_io.h"
 
 namespace sextant {
 
@@ -30,6 +31,26 @@ void MostPopular::score(std::span<const std::uint32_t>, std::span<float> scores)
     for (std::size_t j = 0; j < counts_.size(); ++j) {
         scores[j] = static_cast<float>(counts_[j]);
     }
+}
+
+}  // namespace sextant
+
+namespace sextant {
+
+nlohmann::json MostPopular::config() const {
+    return nlohmann::json::object();
+}
+
+void MostPopular::save(Weights& out) const {
+    out.add("counts", std::span<const std::uint64_t>(counts_));
+}
+
+void MostPopular::load(std::size_t n_items, const Weights& in) {
+    counts_ = in.u64("counts", {static_cast<std::int64_t>(n_items)});
+}
+
+std::unique_ptr<MostPopular> MostPopular::from_config(const nlohmann::json&, const std::string&) {
+    return std::make_unique<MostPopular>();
 }
 
 }  // namespace sextant

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -22,7 +23,15 @@ public:
     // n_items() (kInternal error otherwise, e.g. before fit()). Thread-safe once fitted.
     void score(std::span<const std::uint32_t> history, std::span<float> scores) const override;
 
-    std::size_t n_items() const { return counts_.size(); }
+    std::size_t n_items() const override { return counts_.size(); }
+
+    nlohmann::json config() const override;
+    void save(Weights& out) const override;
+    void load(std::size_t n_items, const Weights& in) override;
+    // An unfitted model with the hyper-parameters config() wrote; throws sextant::Error
+    // (kInvalidInput) naming `source` and the field when one is missing or out of range.
+    static std::unique_ptr<MostPopular> from_config(const nlohmann::json& config,
+                                                    const std::string& source);
 
     // Training count of each item; empty before fit().
     const std::vector<std::uint64_t>& counts() const { return counts_; }

@@ -23,3 +23,19 @@ void Recommender::score_batch(const std::vector<std::span<const std::uint32_t>>&
 }
 
 }  // namespace sextant
+
+namespace sextant {
+
+nlohmann::json Recommender::config() const {
+    throw Error(ErrorKind::kInternal, name() + ": this model cannot be saved");
+}
+
+void Recommender::save(Weights&) const {
+    throw Error(ErrorKind::kInternal, name() + ": this model cannot be saved");
+}
+
+void Recommender::load(std::size_t, const Weights&) {
+    throw Error(ErrorKind::kInternal, name() + ": this model cannot be loaded");
+}
+
+}  // namespace sextant

@@ -9,6 +9,7 @@
 #include "sextant/core/error.h"
 #include "sextant/learn/torch_trainer.h"
 #include "sextant/recommend/evaluate.h"
+#include "sextant/recommend/model_io_torch.h"
 #include "sextant/recommend/sasrec_net.h"
 
 namespace sextant {
@@ -133,6 +134,13 @@ class NegativeSampler {
 public:
     NegativeSampler(std::size_t n_items, std::uint64_t seed)
         : rng_(seed ^ 0x5a5e5ecULL), uniform_(0, static_cast<std::uint32_t>(n_items - 1)) {}
+
+    // Restarts the draws of epoch `epoch` from a state that depends on the seed and the epoch
+    // alone, so that a run resumed at an epoch draws what the uninterrupted run drew.
+    void start_epoch(std::uint64_t seed, int epoch) {
+        rng_.seed((seed ^ 0x5a5e5ecULL) +
+                  0x9e3779b97f4a7c15ULL * static_cast<std::uint64_t>(epoch));
+    }
 
     std::uint32_t draw(std::uint32_t positive, std::span<const std::uint32_t> excluded) {
         while (true) {
@@ -272,6 +280,7 @@ void SasRec::fit(const Split& split) {
     task.what = "sasrec";
     task.n_examples = windows.size();
     task.n_samples_per_epoch = n_targets;
+    task.begin_epoch = [&](int epoch) { sampler.start_epoch(options_.train.seed, epoch); };
     std::vector<std::span<const std::uint32_t>> batch_windows;
     std::vector<std::span<const std::uint32_t>> batch_excluded;
     task.batch_loss = [&](std::span<const std::size_t> examples) {
@@ -341,6 +350,68 @@ void SasRec::score_batch(const std::vector<std::span<const std::uint32_t>>& hist
     // The module is in eval mode (no dropout) from the end of fit() on.
     torch::Tensor logits = net_->module->last_scores(inputs).contiguous();
     std::memcpy(scores.data(), logits.data_ptr<float>(), scores.size() * sizeof(float));
+}
+
+}  // namespace sextant
+
+namespace sextant {
+
+nlohmann::json SasRec::config() const {
+    const SasRecOptions& o = options_;
+    return {{"max_len", o.max_len},
+            {"hidden", o.hidden},
+            {"n_blocks", o.n_blocks},
+            {"n_heads", o.n_heads},
+            {"dropout", o.dropout},
+            {"attention_dropout", o.attention_dropout},
+            {"n_negatives", o.n_negatives},
+            {"exclude_history", o.exclude_history},
+            {"loss", o.loss == SasRecLoss::kGbce ? "gbce" : "bce"},
+            {"gbce_t", o.gbce_t},
+            {"train", train_options_json(o.train)}};
+}
+
+void SasRec::save(Weights& out) const {
+    if (!net_) {
+        throw Error(ErrorKind::kInternal, "sasrec: save() before fit()");
+    }
+    module_to_weights(*net_->module, "net.", out);
+}
+
+void SasRec::load(std::size_t n_items, const Weights& in) {
+    auto net = std::make_unique<Net>(Net{sasrec::Net(n_items, options_)});
+    weights_to_module(in, "net.", *net->module);
+    net->module->eval();
+    net_ = std::move(net);
+    n_items_ = n_items;
+}
+
+std::unique_ptr<SasRec> SasRec::from_config(const nlohmann::json& config,
+                                            const std::string& source) {
+    SasRecOptions o;
+    o.max_len = meta_field<std::uint64_t>(config, "max_len", source);
+    o.hidden = meta_field<std::uint64_t>(config, "hidden", source);
+    o.n_blocks = meta_field<std::uint64_t>(config, "n_blocks", source);
+    o.n_heads = meta_field<std::uint64_t>(config, "n_heads", source);
+    o.dropout = meta_field<double>(config, "dropout", source);
+    o.attention_dropout = meta_field<double>(config, "attention_dropout", source);
+    o.n_negatives = meta_field<std::uint64_t>(config, "n_negatives", source);
+    o.exclude_history = meta_field<bool>(config, "exclude_history", source);
+    auto loss = meta_field<std::string>(config, "loss", source);
+    if (loss != "bce" && loss != "gbce") {
+        throw_invalid(source + ": field \"loss\" must be \"bce\" or \"gbce\", not \"" + loss +
+                      "\"");
+    }
+    o.loss = loss == "gbce" ? SasRecLoss::kGbce : SasRecLoss::kBce;
+    o.gbce_t = meta_field<double>(config, "gbce_t", source);
+    return with_source(source, [&] { return std::make_unique<SasRec>(o); });
+}
+
+ItemVectors SasRec::item_vectors() const {
+    if (!net_) {
+        return {};
+    }
+    return embedding_rows(net_->module->items->weight, 1);
 }
 
 }  // namespace sextant

@@ -95,7 +95,17 @@ public:
     const LearningCurve& curve() const { return curve_; }
     const LearningCurve* learning_curve() const override { return &curve_; }
     const SasRecOptions& options() const { return options_; }
-    std::size_t n_items() const { return n_items_; }
+    std::size_t n_items() const override { return n_items_; }
+
+    nlohmann::json config() const override;
+    void save(Weights& out) const override;
+    void load(std::size_t n_items, const Weights& in) override;
+    // An unfitted model with the hyper-parameters config() wrote; throws sextant::Error
+    // (kInvalidInput) naming `source` and the field when one is missing or out of range.
+    static std::unique_ptr<SasRec> from_config(const nlohmann::json& config,
+                                               const std::string& source);
+    // The shared item embeddings (without the padding row).
+    ItemVectors item_vectors() const override;
 
 private:
     struct Net;
