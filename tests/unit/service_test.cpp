@@ -44,6 +44,14 @@ constexpr char kEvents[] =
     "d,x9,view,2024-02-11T00:00:00Z\n"
     "d,x9,view,2024-02-12T00:00:00Z\n";
 
+RecommendRequest request_for(const std::string& user, std::size_t k, bool include_owned = false) {
+    RecommendRequest r;
+    r.user = user;
+    r.k = k;
+    r.include_owned = include_owned;
+    return r;
+}
+
 class Service : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -87,7 +95,7 @@ protected:
 
 TEST_F(Service, RecommendsFromTheHistoryWithTheContributingItemAsReason) {
     RecommendService service(dir_ / "knn");
-    RecommendResponse r = service.recommend({.user = "e", .k = 1});
+    RecommendResponse r = service.recommend(request_for("e", 1));
     EXPECT_EQ(r.source, "model");
     EXPECT_EQ(r.model, "item_knn");
     EXPECT_EQ(r.history_events, 1u);
@@ -101,7 +109,7 @@ TEST_F(Service, EventsAddedAfterTrainingCountInTheHistory) {
     // e now has x2 as well: x2 is owned (not recommended) and brings x1 (sim 0.8165).
     ingest("later.csv", "user,item,event,timestamp\ne,x2,view,2024-02-12T12:00:00Z\n");
     RecommendService service(dir_ / "knn");
-    RecommendResponse r = service.recommend({.user = "e", .k = 1});
+    RecommendResponse r = service.recommend(request_for("e", 1));
     EXPECT_EQ(r.history_events, 2u);
     ASSERT_EQ(items_of(r), (std::vector<std::string>{"x1"}));
     EXPECT_NEAR(r.items[0].score, 2 / std::sqrt(6.0), 1e-6);
@@ -111,9 +119,9 @@ TEST_F(Service, EventsAddedAfterTrainingCountInTheHistory) {
 TEST_F(Service, OwnedItemsOnlyWhenAsked) {
     RecommendService service(dir_ / "knn");
     // a owns x1..x4; x1 scores sim(x2,x1) = 0.8165, x2 scores 0.8165 + 0.5774 (from x1, x3).
-    RecommendResponse r = service.recommend({.user = "a", .k = 2, .include_owned = true});
+    RecommendResponse r = service.recommend(request_for("a", 2, true));
     EXPECT_EQ(items_of(r), (std::vector<std::string>{"x2", "x1"}));
-    r = service.recommend({.user = "a", .k = 20});
+    r = service.recommend(request_for("a", 20));
     for (const std::string& item : items_of(r)) {
         EXPECT_TRUE(item != "x1" && item != "x2" && item != "x3" && item != "x4") << item;
     }
@@ -123,7 +131,7 @@ TEST_F(Service, OwnedItemsOnlyWhenAsked) {
 
 TEST_F(Service, ItemFiltersApply) {
     RecommendService service(dir_ / "knn");
-    RecommendRequest request{.user = "e", .k = 3};
+    RecommendRequest request = request_for("e", 3);
     request.exclude_items = {"x2"};
     request.only_items = std::unordered_set<std::string>{"x2", "x7", "x9", "unknown"};
     // x2 excluded; x7 and x9 score 0 and tie: the lower item id (x7, seen first) comes first.
@@ -134,7 +142,7 @@ TEST_F(Service, ItemFiltersApply) {
 
 TEST_F(Service, UnknownUserGetsTrendingItemsMarkedAsSuch) {
     RecommendService service(dir_ / "knn");
-    RecommendResponse r = service.recommend({.user = "zed", .k = 2});
+    RecommendResponse r = service.recommend(request_for("zed", 2));
     EXPECT_EQ(r.source, "trending");
     EXPECT_NE(r.note.find("unknown user"), std::string::npos);
     ASSERT_EQ(r.items.size(), 2u);
@@ -149,7 +157,7 @@ TEST_F(Service, UnknownUserGetsTrendingItemsMarkedAsSuch) {
 TEST_F(Service, UserWhoseItemsAreAllNewGetsTheFallbackWithoutTheirItems) {
     ingest("new.csv", "user,item,event,timestamp\nf,brand-new,view,2024-02-12T00:00:00Z\n");
     RecommendService service(dir_ / "knn");
-    RecommendResponse r = service.recommend({.user = "f", .k = 1});
+    RecommendResponse r = service.recommend(request_for("f", 1));
     EXPECT_EQ(r.source, "trending");
     EXPECT_EQ(r.history_events, 1u);
     EXPECT_EQ(r.history_used, 0u);
@@ -171,8 +179,8 @@ TEST_F(Service, SimilarItemsAndTheirErrors) {
     }
     RecommendService popular(dir_ / "popular");
     EXPECT_THROW(popular.similar("x1", 5), Error);
-    EXPECT_THROW(knn.recommend({.user = "a", .k = 0}), Error);
-    EXPECT_THROW(knn.recommend({.user = "", .k = 3}), Error);
+    EXPECT_THROW(knn.recommend(request_for("a", 0)), Error);
+    EXPECT_THROW(knn.recommend(request_for("", 3)), Error);
 }
 
 TEST_F(Service, MissingStoreIsNamedWithTheWayOut) {
@@ -185,7 +193,7 @@ TEST_F(Service, MissingStoreIsNamedWithTheWayOut) {
         EXPECT_NE(std::string(e.what()).find("pass --store"), std::string::npos) << e.what();
     }
     RecommendService service(dir_ / "knn", dir_ / "moved.db");
-    EXPECT_EQ(service.recommend({.user = "e", .k = 1}).items[0].item, "x2");
+    EXPECT_EQ(service.recommend(request_for("e", 1)).items[0].item, "x2");
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <numbers>
 #include <vector>
 
 #include "sextant/core/error.h"
@@ -222,22 +223,45 @@ TEST(Trainer, BudgetRunDecaysToTheFloorWithinTheBudget) {
     options.budget_seconds = 7;
     LearningCurve curve = run_training(run.callbacks(), options);
 
-    // Epochs of 2 steps, 2 s. First plan: 30 epochs = 60 steps, warm-up min(3, 2) = 2. After
-    // epoch 1 (5 s left) and epoch 2 (3 s left) the plan is 3 epochs = 6 steps, the cosine of
-    // WarmupCosineScheduleMatchesHandValues; epoch 4 would end at 8 s > 7 s.
+    // Epochs of 2 steps, 2 s. Step 0 ramps on the max_epochs plan (60 steps, warm-up min(3, 2)
+    // = 2): 1/2. Its pace (1 s a step) fits 3 epochs in 7 s: 6 steps, warm-up 6 / 20 = 0, so
+    // 0.1 + 0.45 * (1 + cos(pi * t / 6)) for t = 2..5, then the floor. Epoch 4 would end at 8 s.
     std::vector<double> want = {
-        0.5, 1.0, 0.1 + 0.45 * (1 + std::sqrt(0.5)), 0.55, 0.1 + 0.45 * (1 - std::sqrt(0.5)), 0.1};
+        0.5, 0.1 + 0.45 * 1.5, 0.55, 0.1 + 0.45 * 0.5, 0.1 + 0.45 * (1 - std::sqrt(0.75)), 0.1};
     ASSERT_EQ(run.rates.size(), want.size());
     for (std::size_t i = 0; i < want.size(); ++i) {
         EXPECT_NEAR(run.rates[i], want[i], 1e-12) << "step " << i;
     }
     ASSERT_EQ(curve.epochs.size(), 3u);
     EXPECT_EQ(curve.stop_reason, StopReason::kTimeBudget);
-    EXPECT_NEAR(curve.epochs[0].learning_rate, 1.0, 1e-12);
-    EXPECT_NEAR(curve.epochs[1].learning_rate, 0.55, 1e-12);
+    EXPECT_NEAR(curve.epochs[0].learning_rate, 0.775, 1e-12);
+    EXPECT_NEAR(curve.epochs[1].learning_rate, 0.325, 1e-12);
     EXPECT_NEAR(curve.epochs[2].learning_rate, 0.1, 1e-12);
-    EXPECT_EQ(run.states.back().warmup_steps, 2);
+    EXPECT_EQ(run.states.back().warmup_steps, 0);
     EXPECT_FALSE(run.states.back().finished);  // a budget stop can be resumed
+}
+
+TEST(Trainer, BudgetShorterThanAnEpochStillEndsAtTheFloor) {
+    FakeRun run;
+    run.metrics = {0.1};
+    run.batches_per_epoch = 400;
+    TrainOptions options;
+    options.learning_rate = 1.0;
+    options.budget_seconds = 20.5;
+    LearningCurve curve = run_training(run.callbacks(), options);
+
+    // The probe is the first 4 batches (1%): 1 s each, so 20 steps fit of a 400-step epoch.
+    // Warm-up 20 / 20 = 1 step; steps 0..3 ramped on the provisional plan (12,000 steps,
+    // warm-up 400), then the cosine over steps 4..19 ends at the floor.
+    ASSERT_EQ(run.rates.size(), 21u);  // batches start at t = 0..20; at 21 the budget is spent
+    EXPECT_NEAR(run.rates[0], 1.0 / 400, 1e-12);
+    EXPECT_NEAR(run.rates[3], 4.0 / 400, 1e-12);
+    EXPECT_NEAR(run.rates[4], 0.1 + 0.45 * (1 + std::cos(std::numbers::pi * 4 / 19)), 1e-12);
+    EXPECT_NEAR(run.rates[19], 0.1, 1e-12);
+    EXPECT_NEAR(run.rates[20], 0.1, 1e-12);
+    ASSERT_EQ(curve.epochs.size(), 1u);
+    EXPECT_FALSE(curve.epochs[0].complete);
+    EXPECT_NEAR(curve.epochs[0].learning_rate, 0.1, 1e-12);
 }
 
 TEST(Trainer, ResumedRunEqualsTheUninterruptedOne) {
@@ -296,6 +320,22 @@ TEST(Trainer, FinishedStartStateTrainsNothing) {
     EXPECT_EQ(curve.epochs.size(), 3u);
     EXPECT_EQ(curve.best_epoch, 1);
     EXPECT_EQ(curve.stop_message, "early stopping after epoch 3");
+}
+
+TEST(Trainer, ResumeAfterACutEpochThatSpentThePatienceTrainsNothing) {
+    FakeRun run;
+    TrainCallbacks cb = run.callbacks();
+    cb.start.epoch = 2;
+    cb.start.since_best = 1;
+    cb.start.curve.epochs.resize(2);
+    cb.start.curve.best_epoch = 1;
+    TrainOptions options;
+    options.patience = 1;
+    LearningCurve curve = run_training(cb, options);
+    EXPECT_TRUE(run.epochs_begun.empty());
+    EXPECT_EQ(curve.stop_reason, StopReason::kEarlyStopping);
+    EXPECT_EQ(curve.stop_message, "early stopping after epoch 2");
+    EXPECT_EQ(run.restores, 1);
 }
 
 TEST(Trainer, BadScheduleOptionsAndStartStateAreInvalidInput) {

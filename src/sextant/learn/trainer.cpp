@@ -64,19 +64,23 @@ std::string budget_message(double budget) {
 }
 
 // Trains the batches of one epoch into `record`, advancing state.n_steps; returns false when
-// the loss diverged. `planned` is the epoch count the schedule aims at.
+// the loss diverged. `planned` is the epoch count the schedule aims at. With a budget, the
+// first epoch of a call re-plans from the pace of its first 1% of batches (at least one), as
+// the plan made before any timing (max_epochs) is far too long for a run that fits few epochs.
 bool train_epoch(const TrainCallbacks& cb, const TrainOptions& options,
-                 const std::function<double()>& elapsed, int epoch, int planned,
-                 TrainingState& state, EpochRecord& record) {
+                 const std::function<double()>& elapsed, int epoch, bool first_of_call,
+                 int& planned, TrainingState& state, EpochRecord& record) {
     std::size_t n_batches = cb.begin_epoch(epoch);
-    auto steps_per_epoch = static_cast<std::int64_t>(n_batches);
+    const auto steps_per_epoch = static_cast<std::int64_t>(n_batches);
+    const double epoch_start = elapsed();
+    const std::size_t probe = std::max<std::size_t>(1, n_batches / 100);
+    bool pacing = options.budget_seconds > 0 && first_of_call;
     LrPlan plan;
     plan.planned_steps = static_cast<std::int64_t>(planned) * steps_per_epoch;
-    if (state.warmup_steps < 0) {
-        // Fixed once, from the first plan, so that later re-plans do not restart the ramp.
+    if (state.warmup_steps < 0 && !pacing) {
+        // Fixed once, from the first trusted plan, so that later re-plans keep the ramp.
         state.warmup_steps = resolve_warmup_steps(options, plan.planned_steps, steps_per_epoch);
     }
-    plan.warmup_steps = state.warmup_steps;
 
     Progress progress(cb.what + " epoch " + std::to_string(epoch), "samples",
                       cb.n_samples_per_epoch);
@@ -86,6 +90,10 @@ bool train_epoch(const TrainCallbacks& cb, const TrainOptions& options,
             record.complete = false;
             break;
         }
+        plan.warmup_steps =
+            state.warmup_steps >= 0
+                ? state.warmup_steps
+                : resolve_warmup_steps(options, plan.planned_steps, steps_per_epoch);
         record.learning_rate = lr_at(state.n_steps, plan, options);
         if (cb.set_learning_rate) {
             cb.set_learning_rate(record.learning_rate);
@@ -100,6 +108,25 @@ bool train_epoch(const TrainCallbacks& cb, const TrainOptions& options,
         record.n_samples += batch.n_samples;
         record.train_loss = record.n_samples > 0 ? loss_sum / record.n_samples : 0.0;
         progress.update(record.n_samples, format("loss %.4f", record.train_loss));
+
+        if (pacing && b + 1 == probe) {
+            pacing = false;
+            double seconds_left = options.budget_seconds - epoch_start;
+            double batch_seconds = (elapsed() - epoch_start) / static_cast<double>(b + 1);
+            planned = planned_epochs(options, epoch - 1, seconds_left,
+                                     batch_seconds * static_cast<double>(n_batches));
+            std::int64_t epoch_first_step = state.n_steps - static_cast<std::int64_t>(b + 1);
+            plan.planned_steps = static_cast<std::int64_t>(planned) * steps_per_epoch;
+            if (planned < epoch && batch_seconds > 0) {
+                // Not even this epoch fits: plan for the steps the budget will let it run.
+                plan.planned_steps =
+                    epoch_first_step + static_cast<std::int64_t>(seconds_left / batch_seconds);
+            }
+            if (state.warmup_steps < 0) {
+                state.warmup_steps =
+                    resolve_warmup_steps(options, plan.planned_steps, steps_per_epoch);
+            }
+        }
     }
     // The progress line is cleared when `progress` goes; run_training logs the epoch's summary.
     return true;
@@ -188,7 +215,13 @@ LearningCurve run_training(const TrainCallbacks& cb, const TrainOptions& options
     double last_epoch_seconds = curve.epochs.empty() ? 0.0 : curve.epochs.back().epoch_seconds;
     int planned = planned_epochs(options, state.epoch, options.budget_seconds, last_epoch_seconds);
     bool first_of_call = true;
-    for (int epoch = state.epoch + 1; epoch <= options.max_epochs; ++epoch) {
+    // A budget-cut epoch may also have spent the patience: a resume then trains no more.
+    bool patience_spent = state.since_best >= options.patience;
+    if (patience_spent) {
+        curve.stop_reason = StopReason::kEarlyStopping;
+        curve.stop_message = "early stopping after epoch " + std::to_string(state.epoch);
+    }
+    for (int epoch = state.epoch + 1; !patience_spent && epoch <= options.max_epochs; ++epoch) {
         // Assume the next epoch lasts as long as the last one.
         if (options.budget_seconds > 0 && !first_of_call &&
             elapsed() + last_epoch_seconds > options.budget_seconds) {
@@ -196,16 +229,16 @@ LearningCurve run_training(const TrainCallbacks& cb, const TrainOptions& options
             curve.stop_message = budget_message(options.budget_seconds);
             break;
         }
-        first_of_call = false;
 
         double epoch_start = elapsed();
         EpochRecord record;
         record.epoch = epoch;
-        if (!train_epoch(cb, options, elapsed, epoch, planned, state, record)) {
+        if (!train_epoch(cb, options, elapsed, epoch, first_of_call, planned, state, record)) {
             curve.stop_reason = StopReason::kDiverged;
             curve.stop_message = "training loss diverged in epoch " + std::to_string(epoch);
             break;
         }
+        first_of_call = false;
 
         record.valid_metric = cb.validate();
         double epoch_end = elapsed();

@@ -12,8 +12,10 @@
 //     (never before the first epoch of this call);
 //     n = begin_epoch(epoch); for each batch: set_learning_rate(lr_at(step)), train_batch(b),
 //     leaving the epoch early when the budget is spent or the loss is not finite (kDiverged);
+//     (with a budget, the first epoch of a call re-plans the schedule from the pace of its
+//     first 1% of batches: the epochs that fit, or the steps that fit when not even one does)
 //     metric = validate(); if metric > best: keep_best();
-//     when a budget is set, re-plan the epoch count from the measured epoch time;
+//     with a budget, re-plan the epoch count from the measured epoch time;
 //     end_epoch(state) (a checkpoint);
 //     stop (kEarlyStopping) after `patience` epochs without improvement;
 //   restore_best() once at the end when some epoch was kept.
@@ -90,7 +92,8 @@ struct LrPlan {
 double lr_at(std::int64_t step, const LrPlan& plan, const TrainOptions& options);
 
 // The warm-up length: options.warmup_steps when >= 0, else min(planned_steps / 20,
-// steps_per_epoch).
+// steps_per_epoch). Fixed from the first plan a run trusts: the first step without a budget,
+// after the pace probe of the first epoch with one (earlier steps ramp on the max_epochs plan).
 std::int64_t resolve_warmup_steps(const TrainOptions& options, std::int64_t planned_steps,
                                   std::int64_t steps_per_epoch);
 

@@ -109,6 +109,13 @@ std::string protocol_box(const json& recommend) {
     if (auto best = text_at(recommend, "best")) {
         html += "<li>Best model (by validation NDCG@10): <b>" + escape_html(*best) + "</b></li>";
     }
+    if (auto rule = text_at(recommend, "budget_rule")) {
+        html += "<li>Budget split: " + escape_html(*rule) + "</li>";
+    }
+    if (auto dir = text_at(recommend, "best_model_dir")) {
+        html += "<li>Use it: <code>sextant recommend --model " + escape_html(*dir) +
+                " --user ID</code></li>";
+    }
     return html + "</ul></div>";
 }
 
