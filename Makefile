@@ -36,7 +36,9 @@ format-check:
 	git ls-files '*.cpp' '*.h' | xargs clang-format --dry-run --Werror
 
 bench: build
-	bash bench/run.sh
+	bash scripts/setup.sh --bench
+	bash bench/run.sh $(BUILD)
+	bash bench/recommend.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

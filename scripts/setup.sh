@@ -15,6 +15,10 @@ packages=(
     libopenblas0-pthread chromium libxxhash-dev
     python3 python3-pandas python3-numpy
 )
+# The benchmarks' peers (not needed to build or test): `scripts/setup.sh --bench`.
+if [ "${1:-}" = "--bench" ]; then
+    packages+=(python3-torch python3-sklearn python3-xgboost)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -214,7 +214,10 @@ void Bpr::fit(const Split& split) {
                                 p_neg.square().sum(1) + b_pos.square() + b_neg.square();
         return BatchLoss{bpr_loss_tensor(x_pos, x_neg, squared, options_.l2), flat.size()};
     };
-    task.validate = [&] { return evaluate(*this, split, Stage::kValid).ndcg_at_10; };
+    // Validation runs on the training's threads, so that --threads bounds the whole fit.
+    EvaluateOptions valid_options;
+    valid_options.n_threads = static_cast<std::size_t>(std::max(1, options_.train.threads));
+    task.validate = [&] { return evaluate(*this, split, Stage::kValid, valid_options).ndcg_at_10; };
     curve_ = train_module(*net, task, options_.train);
 }
 

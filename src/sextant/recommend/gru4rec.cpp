@@ -160,7 +160,10 @@ void Gru4Rec::fit(const Split& split) {
         }
         return BatchLoss{net_->module->loss(make_training_batch(batch_windows, 0)), n};
     };
-    task.validate = [&] { return evaluate(*this, split, Stage::kValid).ndcg_at_10; };
+    // Validation runs on the training's threads, so that --threads bounds the whole fit.
+    EvaluateOptions valid_options;
+    valid_options.n_threads = static_cast<std::size_t>(std::max(1, options_.train.threads));
+    task.validate = [&] { return evaluate(*this, split, Stage::kValid, valid_options).ndcg_at_10; };
     curve_ = train_module(*net_->module, task, options_.train);
 }
 

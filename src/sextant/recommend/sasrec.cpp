@@ -297,7 +297,10 @@ void SasRec::fit(const Split& split) {
         torch::Tensor neg = (h.unsqueeze(2) * net.items(batch.negatives)).sum(-1);  // [B, T, k]
         return BatchLoss{sasrec::sasrec_loss(pos, neg, batch.mask, beta), batch.n_targets};
     };
-    task.validate = [&] { return evaluate(*this, split, Stage::kValid).ndcg_at_10; };
+    // Validation runs on the training's threads, so that --threads bounds the whole fit.
+    EvaluateOptions valid_options;
+    valid_options.n_threads = static_cast<std::size_t>(std::max(1, options_.train.threads));
+    task.validate = [&] { return evaluate(*this, split, Stage::kValid, valid_options).ndcg_at_10; };
     curve_ = train_module(*net_->module, task, options_.train);
 }
 
