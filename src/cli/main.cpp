@@ -99,6 +99,10 @@ std::optional<std::filesystem::path> store_option(const std::string& flag) {
 
 // Item ids, one per line (blank lines and surrounding spaces ignored).
 std::vector<std::string> read_item_list(const std::string& path) {
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec)) {
+        sextant::throw_invalid(path + ": not a file (an item list is one item id per line)");
+    }
     std::ifstream in(path);
     if (!in) {
         sextant::throw_not_found(path + ": cannot open the item list");
@@ -128,7 +132,8 @@ void print_recommendations(const sextant::RecommendResponse& r, bool as_json) {
         std::cout << "  note: " << r.note << "\n";
     }
     for (std::size_t i = 0; i < r.items.size(); ++i) {
-        std::printf("%3zu. %-24s %s\n", i + 1, r.items[i].item.c_str(), r.items[i].reason.c_str());
+        std::printf("%3zu. %-24s %s%s\n", i + 1, r.items[i].item.c_str(), r.items[i].reason.c_str(),
+                    r.items[i].owned ? " (you have it)" : "");
     }
 }
 
@@ -238,7 +243,7 @@ int run(int argc, char** argv) {
         "recommend", "top items for one user from a trained model, each with a reason");
     rec_cmd->add_option("--model", model_dir, "model directory (e.g. out/models/best)")->required();
     rec_cmd->add_option("--user", rec_user, "user id as in the event log")->required();
-    rec_cmd->add_option("-k", rec_k, "how many items (default 10)");
+    rec_cmd->add_option("-k", rec_k, "how many items (default 10)")->check(CLI::Range(1, 100000));
     rec_cmd->add_option("--store", serve_store,
                         "event store to read the user's history from (default: the model's)");
     rec_cmd->add_flag("--include-owned", include_owned, "allow items the user already has");
@@ -255,7 +260,8 @@ int run(int argc, char** argv) {
         app.add_subcommand("similar", "items most similar to one item, from a trained model");
     similar_cmd->add_option("--model", model_dir, "model directory")->required();
     similar_cmd->add_option("--item", sim_item, "item id as in the event log")->required();
-    similar_cmd->add_option("-k", sim_k, "how many items (default 10)");
+    similar_cmd->add_option("-k", sim_k, "how many items (default 10)")
+        ->check(CLI::Range(1, 100000));
     similar_cmd->add_option("--store", serve_store, "event store (default: the model's)");
     similar_cmd->add_flag("--json", as_json, "print JSON");
     similar_cmd->add_flag("-q,--quiet", quiet, "only warnings and errors");

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -259,6 +260,30 @@ TEST_F(ModelIo, EditedOrTruncatedMetaIsNamed) {
     auto missing = error_of([&] { load_recommender(dir); });
     EXPECT_EQ(missing.first, ErrorKind::kNotFound);
     EXPECT_NE(missing.second.find(meta.string()), std::string::npos);
+}
+
+// A directory or FIFO in place of a model file gave "internal error" or hung.
+TEST_F(ModelIo, ModelFileThatIsNotARegularFileIsNamed) {
+    Split split = testing::cycle_split(40);
+    MostPopular model;
+    model.fit(split);
+    fs::path dir = dir_ / "popular";
+    save_recommender(dir, model, info_for(split.n_items));
+    fs::remove(dir / "weights.bin");
+    fs::create_directory(dir / "weights.bin");
+    auto [kind, message] = error_of([&] { load_recommender(dir); });
+    EXPECT_EQ(kind, ErrorKind::kInvalidInput);
+    EXPECT_EQ(message, (dir / "weights.bin").string() + ": not a regular file");
+
+    fs::remove(dir / "meta.json");
+    ASSERT_EQ(::mkfifo((dir / "meta.json").c_str(), 0600), 0);
+    message = error_of([&] { load_recommender(dir); }).second;
+    EXPECT_EQ(message, (dir / "meta.json").string() + ": not a regular file");
+
+    std::ofstream(dir_ / "plain.txt") << "x";
+    auto plain = error_of([&] { load_recommender(dir_ / "plain.txt"); });
+    EXPECT_EQ(plain.first, ErrorKind::kInvalidInput);
+    EXPECT_NE(plain.second.find("not a directory"), std::string::npos) << plain.second;
 }
 
 TEST_F(ModelIo, MissingDirectoryIsNotFound) {

@@ -150,8 +150,9 @@ TEST_F(Service, UnknownUserGetsTrendingItemsMarkedAsSuch) {
     EXPECT_EQ(r.items[0].reason, "trending: 3 events in the last 7 days");
     // Outside the window every item has 0 and popularity (events in the data) breaks the tie:
     // x2, x3 and x9 have 3 each, x9 is taken, x2 was seen before x3.
+    // An item with no event in the window is not called trending.
     EXPECT_EQ(r.items[1].item, "x2");
-    EXPECT_EQ(r.items[1].reason, "trending: 0 events in the last 7 days");
+    EXPECT_EQ(r.items[1].reason, "popular: 3 events in the training data");
 }
 
 TEST_F(Service, UserWhoseItemsAreAllNewGetsTheFallbackWithoutTheirItems) {
@@ -181,6 +182,42 @@ TEST_F(Service, SimilarItemsAndTheirErrors) {
     EXPECT_THROW(popular.similar("x1", 5), Error);
     EXPECT_THROW(knn.recommend(request_for("a", 0)), Error);
     EXPECT_THROW(knn.recommend(request_for("", 3)), Error);
+}
+
+// `--store` on a file that was not a store turned it into an empty one and answered from it.
+TEST_F(Service, FileThatIsNotAStoreIsRefusedAndLeftAlone) {
+    fs::path empty = dir_ / "empty.txt";
+    std::ofstream(empty).close();
+    try {
+        RecommendService service(dir_ / "knn", empty);
+        ADD_FAILURE() << "no error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::kInvalidInput);
+        EXPECT_NE(std::string(e.what()).find("not a Sextant store"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(fs::file_size(empty), 0u);
+    EXPECT_FALSE(fs::exists(dir_ / "empty.txt.table"));
+    EXPECT_THROW(RecommendService(dir_ / "knn", dir_), Error);  // a directory
+}
+
+TEST_F(Service, FilterOfUnknownItemsSaysSo) {
+    RecommendService service(dir_ / "knn");
+    RecommendRequest request = request_for("e", 3);
+    request.only_items = std::unordered_set<std::string>{"nope", "neither"};
+    RecommendResponse r = service.recommend(request);
+    EXPECT_TRUE(r.items.empty());
+    EXPECT_EQ(r.note, "none of the 2 items allowed by the filter is known to the model");
+}
+
+// The popular model's reason gave the count over all events beside a score of training counts.
+TEST_F(Service, PopularReasonStatesTheScoreItRanksBy) {
+    RecommendService service(dir_ / "popular");
+    RecommendResponse r = service.recommend(request_for("d", 1));
+    ASSERT_EQ(r.items.size(), 1u);
+    // Training counts (first items of each user): x1 2 (a, b), x2 3 (a, b, c), x3 1, x9 1.
+    EXPECT_EQ(r.items[0].item, "x2");
+    EXPECT_EQ(r.items[0].score, 3.0f);
+    EXPECT_EQ(r.items[0].reason, "popular: 3 events in the training data");
 }
 
 TEST_F(Service, MissingStoreIsNamedWithTheWayOut) {

@@ -238,7 +238,8 @@ TEST(Trainer, BudgetRunDecaysToTheFloorWithinTheBudget) {
     EXPECT_NEAR(curve.epochs[1].learning_rate, 0.325, 1e-12);
     EXPECT_NEAR(curve.epochs[2].learning_rate, 0.1, 1e-12);
     EXPECT_EQ(run.states.back().warmup_steps, 0);
-    EXPECT_FALSE(run.states.back().finished);  // a budget stop can be resumed
+    // A budget stop ends the run: a resume must not train it again.
+    EXPECT_TRUE(run.states.back().finished);
 }
 
 TEST(Trainer, BudgetShorterThanAnEpochStillEndsAtTheFloor) {
@@ -300,6 +301,47 @@ TEST(Trainer, ResumedRunEqualsTheUninterruptedOne) {
     EXPECT_EQ(resumed.restores, 1);
     EXPECT_EQ(rest.stop_reason, StopReason::kMaxEpochs);
     EXPECT_EQ(rest.seconds, whole.seconds);
+}
+
+// A run stopped by its budget was resumed as if interrupted, and trained a second budget.
+TEST(Trainer, BudgetStoppedRunIsNotTrainedAgainOnResume) {
+    FakeRun first;
+    first.metrics = {0.1, 0.2, 0.3};
+    TrainOptions options;
+    options.budget_seconds = 5;
+    LearningCurve done = run_training(first.callbacks(), options);
+    ASSERT_EQ(done.stop_reason, StopReason::kTimeBudget);
+    ASSERT_EQ(done.epochs.size(), 2u);
+    // The last checkpoint written says the run is over.
+    ASSERT_TRUE(first.states.back().finished);
+
+    FakeRun again;
+    TrainCallbacks cb = again.callbacks();
+    cb.start = first.states.back();
+    LearningCurve curve = run_training(cb, options);
+    EXPECT_TRUE(again.epochs_begun.empty());
+    EXPECT_EQ(curve.epochs.size(), 2u);
+    EXPECT_EQ(curve.stop_message, "time budget of 5 s spent");
+}
+
+// An interrupted budgeted run resumes with the budget that was left, not a whole new one.
+TEST(Trainer, ResumedRunGetsTheBudgetThatWasLeft) {
+    FakeRun first;
+    first.metrics = {0.1, 0.2, 0.3, 0.4, 0.5};
+    TrainOptions options;
+    options.budget_seconds = 9;
+    run_training(first.callbacks(), options);
+    // Epochs of 2 s fit 4 in 9 s. Resume from the state after epoch 1 (2 s spent): 7 s left,
+    // room for 3 more epochs (ending at 2 + 6 = 8 s), not 4 (a fresh 9 s).
+    FakeRun again;
+    again.metrics = {0.2, 0.3, 0.4, 0.5};
+    TrainCallbacks cb = again.callbacks();
+    cb.start = first.states.front();
+    ASSERT_EQ(cb.start.epoch, 1);
+    ASSERT_FALSE(cb.start.finished);
+    LearningCurve curve = run_training(cb, options);
+    EXPECT_EQ(again.epochs_begun, (std::vector<int>{2, 3, 4}));
+    EXPECT_EQ(curve.epochs.size(), 4u);
 }
 
 TEST(Trainer, FinishedStartStateTrainsNothing) {

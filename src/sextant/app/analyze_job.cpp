@@ -1,6 +1,8 @@
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "sextant/analytics/active_users.h"
 #include "sextant/analytics/overview.h"
@@ -84,9 +86,18 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 }  // namespace
 
 void validate(const AnalyzeOptions& options) {
-    if (!(options.budget_seconds >= 0)) {
-        throw_invalid("--budget: expected seconds >= 0, got " +
+    if (!(options.budget_seconds >= 0) || !std::isfinite(options.budget_seconds)) {
+        throw_invalid("--budget: expected a finite number of seconds >= 0, got " +
                       std::to_string(options.budget_seconds));
+    }
+    if (options.threads < 1) {
+        throw_invalid("--threads: expected at least 1, got " + std::to_string(options.threads));
+    }
+    unsigned cores = std::thread::hardware_concurrency();
+    if (cores > 0 && static_cast<unsigned>(options.threads) >= cores && cores <= 4) {
+        log::warn("--threads " + std::to_string(options.threads) + " on " + std::to_string(cores) +
+                  " cores: libtorch's and BLAS's threads then contend, and training can be many "
+                  "times slower than with --threads 1");
     }
     TimeZone::named(options.tz);
 }

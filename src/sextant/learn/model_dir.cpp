@@ -141,6 +141,14 @@ std::vector<std::uint8_t> as_bytes(const std::string& s) {
     return {s.begin(), s.end()};
 }
 
+// Model files are read whole: a directory, FIFO or device in their place is refused first.
+void require_regular_file(const fs::path& path) {
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) {
+        throw_invalid(path.string() + ": not a regular file");
+    }
+}
+
 std::vector<std::uint8_t> read_file(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
@@ -376,13 +384,25 @@ void save_model_dir(const fs::path& dir, const ModelFiles& files) {
 
 LoadedModelDir load_model_dir(const fs::path& dir) {
     std::string name = dir.string();
-    if (!fs::is_directory(dir)) {
+    if (name.empty()) {
+        throw_invalid("model directory: empty path");
+    }
+    std::error_code ec;
+    fs::file_status status = fs::status(dir, ec);
+    if (ec && ec != std::errc::no_such_file_or_directory) {
+        throw_invalid(name + ": cannot read: " + ec.message());
+    }
+    if (!fs::exists(status)) {
         throw_not_found(name + ": no model directory there");
     }
+    if (!fs::is_directory(status)) {
+        throw_invalid(name + ": not a directory (a model is a directory with meta.json)");
+    }
     fs::path meta_path = dir / kMetaFile;
-    if (!fs::exists(meta_path)) {
+    if (!fs::exists(meta_path, ec)) {
         throw_not_found(meta_path.string() + ": missing (not a model directory)");
     }
+    require_regular_file(meta_path);
     std::vector<std::uint8_t> meta_bytes = read_file(meta_path);
     LoadedModelDir out;
     out.dir = dir;
@@ -408,14 +428,16 @@ LoadedModelDir load_model_dir(const fs::path& dir) {
     }
     for (const auto& [file, info] : listed.items()) {
         fs::path path = dir / file;
-        if (file.find('/') != std::string::npos || !fs::exists(path)) {
+        if (file.find('/') != std::string::npos || !fs::exists(path, ec)) {
             throw_invalid(path.string() + ": missing (meta.json lists it)");
         }
+        require_regular_file(path);
         std::vector<std::uint8_t> bytes = read_file(path);
         auto expected = meta_field<std::uint64_t>(info, "bytes", meta_name + " files." + file);
         if (bytes.size() != expected) {
             throw_invalid(path.string() + ": " + std::to_string(bytes.size()) + " bytes, " +
-                          std::to_string(expected) + " expected (truncated or replaced)");
+                          std::to_string(expected) +
+                          " expected by meta.json (one of the two was truncated or replaced)");
         }
         if (checksum_hex(bytes) !=
             meta_field<std::string>(info, "xxh3_128", meta_name + " files." + file)) {

@@ -183,8 +183,15 @@ int planned_epochs(const TrainOptions& options, int epochs_done, double seconds_
     return epochs_done + static_cast<int>(std::min(fit, room));
 }
 
-LearningCurve run_training(const TrainCallbacks& cb, const TrainOptions& options) {
-    check_inputs(cb, options);
+LearningCurve run_training(const TrainCallbacks& cb, const TrainOptions& given) {
+    check_inputs(cb, given);
+    // A resumed run has the budget that was left at its checkpoint, so that an interrupted run
+    // trains about as long as the uninterrupted one would have.
+    TrainOptions options = given;
+    if (given.budget_seconds > 0 && cb.start.curve.seconds > 0) {
+        options.budget_seconds =
+            std::max(given.budget_seconds * 1e-6, given.budget_seconds - cb.start.curve.seconds);
+    }
     auto steady_now = [] {
         return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
             .count();
@@ -226,7 +233,7 @@ LearningCurve run_training(const TrainCallbacks& cb, const TrainOptions& options
         if (options.budget_seconds > 0 && !first_of_call &&
             elapsed() + last_epoch_seconds > options.budget_seconds) {
             curve.stop_reason = StopReason::kTimeBudget;
-            curve.stop_message = budget_message(options.budget_seconds);
+            curve.stop_message = budget_message(given.budget_seconds);
             break;
         }
 
@@ -262,7 +269,7 @@ LearningCurve run_training(const TrainCallbacks& cb, const TrainOptions& options
         bool stop = true;
         if (!record.complete) {
             curve.stop_reason = StopReason::kTimeBudget;
-            curve.stop_message = budget_message(options.budget_seconds);
+            curve.stop_message = budget_message(given.budget_seconds);
         } else if (state.since_best >= options.patience) {
             curve.stop_reason = StopReason::kEarlyStopping;
             curve.stop_message = "early stopping after epoch " + std::to_string(epoch);
@@ -271,8 +278,8 @@ LearningCurve run_training(const TrainCallbacks& cb, const TrainOptions& options
             stop = false;
             state.finished = epoch == options.max_epochs;
         }
-        planned =
-            planned_epochs(options, epoch, options.budget_seconds - elapsed(), last_epoch_seconds);
+        // The plan made from the first batches' pace stays: re-planning every epoch would make
+        // the learning rate jump back and forth as epoch times vary.
         state.epoch = epoch;
         curve.seconds = seconds_before + elapsed();
         if (cb.end_epoch) {
@@ -287,6 +294,14 @@ LearningCurve run_training(const TrainCallbacks& cb, const TrainOptions& options
         cb.restore_best();
     }
     curve.seconds = seconds_before + elapsed();
+    if (!state.finished && curve.stop_reason != StopReason::kDiverged) {
+        // Stopped by the budget (or max epochs): the run is over, and a resume must not train
+        // it again. The checkpoint is rewritten to say so.
+        state.finished = true;
+        if (cb.end_epoch) {
+            cb.end_epoch(state);
+        }
+    }
     log::info(cb.what + ": " + curve.stop_message + "; kept epoch " +
               std::to_string(curve.best_epoch) + format(" (valid %.4f)", curve.best_metric) +
               format(", %.1f s", curve.seconds));

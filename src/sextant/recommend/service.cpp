@@ -51,6 +51,9 @@ nlohmann::json RecommendResponse::to_json() const {
     nlohmann::json list = nlohmann::json::array();
     for (const RecommendedItem& r : items) {
         nlohmann::json j = {{"item", r.item}, {"score", r.score}, {"reason", r.reason}};
+        if (r.owned) {
+            j["owned"] = true;
+        }
         if (!r.because_item.empty()) {
             j["because"] = r.because_item;
         }
@@ -92,13 +95,13 @@ RecommendService::RecommendService(const fs::path& model_dir, const std::optiona
         }
         store_ = recorded;
     }
-    if (!fs::exists(store_)) {
+    std::error_code ec;
+    if (!fs::exists(store_, ec)) {
         throw_not_found(store_.string() +
                         ": event store not found (the model was trained on it; pass --store to "
                         "read histories from another)");
     }
-    EventStore events(store_.string());
-    table_ = std::make_unique<EventTable>(events.load_table());
+    table_ = std::make_unique<EventTable>(EventStore::open_existing(store_.string())->load_table());
 
     table_to_model_.assign(table_->n_items(), kNoItem);
     for (std::uint32_t t = 0; t < table_->n_items(); ++t) {
@@ -181,7 +184,7 @@ RecommendResponse RecommendService::fallback(const RecommendRequest& request,
         }
         RecommendedItem r;
         r.item = info.items[j];
-        if (any_trending) {
+        if (trending_[j] > 0) {
             r.score = static_cast<float>(trending_[j]);
             r.reason = "trending: " + events_text(trending_[j]) + window;
         } else {
@@ -220,6 +223,16 @@ RecommendResponse RecommendService::recommend(const RecommendRequest& request) c
 
     const Recommender& model = *loaded_.model;
     std::size_t n = model.n_items();
+    if (request.only_items) {
+        std::size_t known = 0;
+        for (const std::string& item : *request.only_items) {
+            known += model_items_.count(item);
+        }
+        if (known == 0) {
+            response.note = "none of the " + with_commas(request.only_items->size()) +
+                            " items allowed by the filter is known to the model";
+        }
+    }
     std::vector<float> scores(n);
     model.score(history, scores);
     std::vector<std::uint32_t> top = top_k(scores, request.k, [&](std::uint32_t j) {
@@ -253,6 +266,7 @@ RecommendResponse RecommendService::recommend(const RecommendRequest& request) c
         RecommendedItem r;
         r.item = loaded_.info.items[j];
         r.score = scores[j];
+        r.owned = owned.count(j) != 0;
         float best_drop = 0;
         for (std::size_t c = 0; c < candidates.size() && loaded_.kind != "popular"; ++c) {
             float drop = scores[j] - ablated[c * n + j];
@@ -264,8 +278,8 @@ RecommendResponse RecommendService::recommend(const RecommendRequest& request) c
         if (!r.because_item.empty()) {
             r.reason = "because you had " + r.because_item;
         } else if (loaded_.kind == "popular") {
-            r.reason =
-                "popular: " + events_text(loaded_.info.popularity[j]) + " in the training data";
+            r.reason = "popular: " + events_text(static_cast<std::uint64_t>(scores[j])) +
+                       " in the training data";
         } else {
             r.reason = "fits your history as a whole";
         }

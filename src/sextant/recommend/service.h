@@ -42,6 +42,7 @@ struct RecommendedItem {
     float score = 0;
     std::string reason;        // "because you had X", "trending: 12 events in the last 7 days"
     std::string because_item;  // X, or empty when the reason is not an item of the user
+    bool owned = false;        // the user already has it (only with include_owned)
 };
 
 struct RecommendResponse {

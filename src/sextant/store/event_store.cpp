@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -135,6 +136,38 @@ EventStore::EventStore(const std::string& path) : path_(path) {
         db_->exec("INSERT INTO meta VALUES('schema_version', '" + std::to_string(kSchemaVersion) +
                   "'), ('generation', '0'), ('store_id', '" + random_id() + "')");
     }
+}
+
+EventStore::EventStore(const std::string& path, Existing) : path_(path) {
+    std::error_code ec;
+    auto status = std::filesystem::status(path, ec);
+    if (ec || !std::filesystem::exists(status)) {
+        throw_not_found("store \"" + path + "\": no such file");
+    }
+    if (!std::filesystem::is_regular_file(status) || std::filesystem::file_size(path, ec) == 0) {
+        throw_invalid("store \"" + path + "\": not a Sextant store (" +
+                      (std::filesystem::is_regular_file(status) ? "empty file" : "not a file") +
+                      ")");
+    }
+    db_ = std::make_unique<sqlite::Db>(path);
+    bool ok = false;
+    try {
+        sqlite::Statement version(*db_, "SELECT value FROM meta WHERE key = 'schema_version'");
+        ok = version.step() && std::stoll(version.column_text(0)) == kSchemaVersion;
+    } catch (const Error& e) {
+        if (e.kind() == ErrorKind::kInvalidInput) {
+            throw;
+        }
+    } catch (const std::exception&) {
+    }
+    if (!ok) {
+        throw_invalid("store \"" + path + "\": not a Sextant store of schema version " +
+                      std::to_string(kSchemaVersion));
+    }
+}
+
+std::unique_ptr<EventStore> EventStore::open_existing(const std::string& path) {
+    return std::unique_ptr<EventStore>(new EventStore(path, Existing{}));
 }
 
 EventStore::~EventStore() = default;

@@ -58,6 +58,11 @@ public:
     // kInvalidInput for a file that is not a Sextant store) naming the path.
     explicit EventStore(const std::string& path);
     ~EventStore();
+
+    // Opens a store that must already exist and writes nothing to open it (for readers such as
+    // `sextant recommend`). Throws Error: kNotFound when there is no file; kInvalidInput naming
+    // the path when it is a directory, empty, or not a Sextant store.
+    static std::unique_ptr<EventStore> open_existing(const std::string& path);
     EventStore(const EventStore&) = delete;
     EventStore& operator=(const EventStore&) = delete;
 
@@ -81,6 +86,9 @@ public:
     std::uint64_t n_events();
 
 private:
+    struct Existing {};
+    EventStore(const std::string& path, Existing);
+
     std::string path_;
     std::unique_ptr<sqlite::Db> db_;
 };
