@@ -251,7 +251,7 @@ void check_fraction(double fraction) {
     }
 }
 
-// Rates of a confusion matrix; total is the total weight.
+// Fills the rates of metrics.confusion, with reasons where a denominator is 0.
 void fill_rates(ThresholdMetrics& metrics) {
     const ConfusionMatrix& c = metrics.confusion;
     double total = c.tp + c.fp + c.tn + c.fn;

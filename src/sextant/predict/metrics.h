@@ -67,7 +67,8 @@ Figure average_precision(std::span<const std::uint8_t> labels,
                          std::span<const double> weights = {});
 
 // Mean of -[y log p + (1 - y) log(1 - p)] with p clipped to [1e-15, 1 - 1e-15], so it is at most
-// ~34.5. Undefined when the total weight is 0.
+// ~34.5 (scikit-learn 1.2's default clips at the float64 epsilon instead, so it differs when a
+// probability is exactly 0 or 1). Undefined when the total weight is 0.
 Figure log_loss(std::span<const std::uint8_t> labels, std::span<const double> probabilities,
                 std::span<const double> weights = {});
 
@@ -236,7 +237,8 @@ BinaryMetrics evaluate_binary(std::span<const std::uint8_t> labels,
 
 // JSON forms. Undefined figures are null with a "<name>_reason" field; no NaN or infinity.
 // ConfusionMatrix: tp, fp, tn, fn (weights), n_tp, n_fp, n_tn, n_fn.
-// ThresholdMetrics: threshold, confusion, accuracy, precision, recall, f1, positive_rate.
+// ThresholdMetrics: threshold (null + threshold_reason when infinite), confusion, accuracy,
+//   precision, recall, f1, positive_rate.
 // CalibrationTable: bins[] (lower, upper, count, weight, mean_predicted, observed_rate),
 //   expected_calibration_error.
 // ThresholdChoice: threshold (null + threshold_reason when none), reason, fell_back, at_choice.
