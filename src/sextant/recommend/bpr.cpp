@@ -267,17 +267,11 @@ nlohmann::json Bpr::config() const {
 }
 
 void Bpr::save(Weights& out) const {
-    if (!net_) {
-        throw Error(ErrorKind::kInternal, "bpr: save() before fit()");
-    }
-    module_to_weights(*net_->module, "net.", out);
+    save_module(net_ ? net_->module.get() : nullptr, name(), out);
 }
 
 void Bpr::load(std::size_t n_items, const Weights& in) {
-    auto net = std::make_unique<Net>(Net{BprNet(n_items, options_)});
-    weights_to_module(in, "net.", *net->module);
-    net->module->eval();
-    net_ = std::move(net);
+    net_ = std::make_unique<Net>(Net{load_module(BprNet(n_items, options_), in)});
     n_items_ = n_items;
 }
 

@@ -262,17 +262,11 @@ nlohmann::json Gru4Rec::config() const {
 }
 
 void Gru4Rec::save(Weights& out) const {
-    if (!net_) {
-        throw Error(ErrorKind::kInternal, "gru4rec: save() before fit()");
-    }
-    module_to_weights(*net_->module, "net.", out);
+    save_module(net_ ? net_->module.get() : nullptr, name(), out);
 }
 
 void Gru4Rec::load(std::size_t n_items, const Weights& in) {
-    auto net = std::make_unique<Net>(Net{Gru4RecNet(n_items, options_)});
-    weights_to_module(in, "net.", *net->module);
-    net->module->eval();
-    net_ = std::move(net);
+    net_ = std::make_unique<Net>(Net{load_module(Gru4RecNet(n_items, options_), in)});
     n_items_ = n_items;
 }
 

@@ -12,6 +12,23 @@
 
 namespace sextant {
 
+// Adds a fitted model's module to `out` under "net."; `what` names the model in the error
+// thrown (kInternal) when it is not fitted (module null).
+inline void save_module(const torch::nn::Module* module, const std::string& what, Weights& out) {
+    if (module == nullptr) {
+        throw Error(ErrorKind::kInternal, what + ": save() before fit()");
+    }
+    module_to_weights(*module, "net.", out);
+}
+
+// Fills a freshly built module from the arrays save_module() wrote and puts it in eval mode.
+template <typename ModuleHolder>
+ModuleHolder load_module(ModuleHolder module, const Weights& in) {
+    weights_to_module(in, "net.", *module);
+    module->eval();
+    return module;
+}
+
 // Rows first_row.. of an [n, dim] embedding table as ItemVectors (first_row 1 skips padding).
 inline ItemVectors embedding_rows(const torch::Tensor& table, std::int64_t first_row) {
     torch::NoGradGuard no_grad;

@@ -375,17 +375,11 @@ nlohmann::json SasRec::config() const {
 }
 
 void SasRec::save(Weights& out) const {
-    if (!net_) {
-        throw Error(ErrorKind::kInternal, "sasrec: save() before fit()");
-    }
-    module_to_weights(*net_->module, "net.", out);
+    save_module(net_ ? net_->module.get() : nullptr, name(), out);
 }
 
 void SasRec::load(std::size_t n_items, const Weights& in) {
-    auto net = std::make_unique<Net>(Net{sasrec::Net(n_items, options_)});
-    weights_to_module(in, "net.", *net->module);
-    net->module->eval();
-    net_ = std::move(net);
+    net_ = std::make_unique<Net>(Net{load_module(sasrec::Net(n_items, options_), in)});
     n_items_ = n_items;
 }
 
