@@ -460,6 +460,13 @@ FeatureMatrix build_features(const EventTable& table, const FeatureOptions& opti
     Seconds horizon = Seconds{options.horizon_days} * kSecondsPerDay;
     Seconds latest = data_end - horizon;
     Seconds cutoff = options.cutoff.value_or(latest);
+    if (latest <= range.first) {
+        throw_invalid("features: the data (" + format_utc(range.first) + " to " +
+                      format_utc(range.last) + ") is no longer than the " +
+                      std::to_string(options.horizon_days) +
+                      "-day horizon, so no cutoff leaves events on both sides; use a shorter "
+                      "horizon");
+    }
     if (cutoff <= range.first) {
         throw_invalid("features: the cutoff " + format_utc(cutoff) +
                       " is at or before the first event (" + format_utc(range.first) +
