@@ -2,6 +2,9 @@
 // turns any error into one line on stderr and an exit code. Nothing else lives here.
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
@@ -348,7 +351,19 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
+// Ctrl-C: one line saying what state things are in, then the conventional exit status. Only
+// async-signal-safe calls here. An ingest is one transaction and checkpoints and models are
+// renamed into place, so nothing half-written is left behind.
+extern "C" void on_interrupt(int) {
+    static const char kMessage[] =
+        "\nsextant: interrupted; the store keeps what was committed before, and `sextant run` "
+        "with --resume continues training from the last checkpoint\n";
+    [[maybe_unused]] auto n = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+    ::_exit(130);
+}
+
 int main(int argc, char** argv) {
+    std::signal(SIGINT, on_interrupt);
     try {
         return run(argc, argv);
     } catch (const sextant::Error& e) {

@@ -309,6 +309,20 @@ TEST(Cli, SameContentUnderAnotherNameNamesTheFirstFile) {
     std::filesystem::remove_all(dir);
 }
 
+// Ctrl-C ended a run without a word.
+TEST(Cli, InterruptedRunSaysHowToGoOn) {
+    std::string dir = make_temp_dir("cli-int");
+    ASSERT_EQ(run("simulate --out " + dir + "/events.csv --users 300 --days 60 -q").rc, 0);
+    std::string output;
+    int rc = run_command("timeout --preserve-status -s INT 4 " + sextant() + " run " + dir +
+                             "/events.csv --out " + dir + "/out --budget 60 -q",
+                         &output);
+    EXPECT_EQ(rc, 130) << output;
+    EXPECT_NE(output.find("sextant: interrupted;"), std::string::npos) << output;
+    EXPECT_NE(output.find("--resume"), std::string::npos) << output;
+    std::filesystem::remove_all(dir);
+}
+
 TEST(Cli, KilledIngestLeavesTheStoreAsItWas) {
     SEXTANT_REQUIRE_DATA(retail, "online-retail/online_retail.csv");
     std::string dir = make_temp_dir("cli-kill");
