@@ -183,6 +183,14 @@ int run(int argc, char** argv) {
     bool resume = false;
     run_cmd->add_option("--threads", threads, "threads of training (default 1, best on 2 cores)")
         ->check(CLI::Range(1, 256));
+    int horizon = 30;
+    std::string target_event;
+    bool no_predict = false;
+    run_cmd->add_option("--horizon", horizon,
+                        "days in which a churn or a purchase is predicted (default 30)");
+    run_cmd->add_option("--target-event", target_event,
+                        "event name whose occurrence is predicted (default: a purchase-like one)");
+    run_cmd->add_flag("--no-predict", no_predict, "skip churn, propensity and forecasts");
     run_cmd->add_flag("--resume", resume,
                       "continue the models' training from OUT/checkpoints after an interruption");
     add_read_flags(*run_cmd, run_flags);
@@ -216,6 +224,10 @@ int run(int argc, char** argv) {
     analyze_cmd->add_option("--threads", threads, "threads of training (default 1)")
         ->check(CLI::Range(1, 256));
     analyze_cmd->add_flag("--resume", resume, "continue training from OUT/checkpoints");
+    analyze_cmd->add_option("--horizon", horizon, "days in which a churn or purchase is predicted");
+    analyze_cmd->add_option("--target-event", target_event,
+                            "event name whose occurrence is predicted");
+    analyze_cmd->add_flag("--no-predict", no_predict, "skip churn, propensity and forecasts");
     analyze_cmd->add_flag("--no-recommend", no_recommend, "skip the recommenders");
     analyze_cmd->add_flag("-q,--quiet", quiet, "only warnings and errors");
     analyze_cmd->add_flag("-v,--verbose", verbose, "debug detail");
@@ -295,6 +307,9 @@ int run(int argc, char** argv) {
         o.analyze.seed = seed;
         o.analyze.threads = threads;
         o.analyze.resume = resume;
+        o.analyze.predict = !no_predict;
+        o.analyze.horizon_days = horizon;
+        o.analyze.target_event = target_event;
         sextant::run_job(o);
         std::cout << "report: " << (std::filesystem::path(run_out) / "report.html").string()
                   << "\nsummary: " << (std::filesystem::path(run_out) / "summary.json").string()
@@ -316,6 +331,9 @@ int run(int argc, char** argv) {
         o.seed = seed;
         o.threads = threads;
         o.resume = resume;
+        o.predict = !no_predict;
+        o.horizon_days = horizon;
+        o.target_event = target_event;
         if (!std::filesystem::exists(o.store)) {
             sextant::throw_not_found("no store at \"" + o.store +
                                      "\" (create it with `sextant ingest FILE --store " + o.store +

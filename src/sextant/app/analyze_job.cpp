@@ -8,6 +8,7 @@
 #include "sextant/analytics/overview.h"
 #include "sextant/analytics/retention.h"
 #include "sextant/app/jobs.h"
+#include "sextant/app/predict_job.h"
 #include "sextant/app/recommend_job.h"
 #include "sextant/core/error.h"
 #include "sextant/core/log.h"
@@ -86,6 +87,10 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 }  // namespace
 
 void validate(const AnalyzeOptions& options) {
+    if (options.horizon_days < 1 || options.horizon_days > 3650) {
+        throw_invalid("--horizon: expected days from 1 to 3650, got " +
+                      std::to_string(options.horizon_days));
+    }
     if (!(options.budget_seconds >= 0) || !std::isfinite(options.budget_seconds)) {
         throw_invalid("--budget: expected a finite number of seconds >= 0, got " +
                       std::to_string(options.budget_seconds));
@@ -136,8 +141,28 @@ nlohmann::json analyze_store(const AnalyzeOptions& options, const nlohmann::json
     log::info("analysis: overview, active users and retention in " +
               seconds_text(seconds_since(start)));
 
+    if (!options.target_event.empty() && !table.names.find(options.target_event)) {
+        std::string names;
+        for (const std::string& name : table.names.texts()) {
+            names += (names.empty() ? "" : ", ") + name;
+        }
+        throw_invalid("--target-event: no event named \"" + options.target_event +
+                      "\" in the store (its event names: " + names + ")");
+    }
     if (options.recommend) {
         summary["recommend"] = evaluate_recommenders(table, options);
+    }
+    if (options.predict) {
+        PredictJobOptions p;
+        p.out_dir = options.out_dir;
+        p.horizon_days = options.horizon_days;
+        p.target_event = options.target_event;
+        p.tz = options.tz;
+        p.budget_seconds = options.budget_seconds;
+        p.seed = options.seed;
+        nlohmann::json predictions = run_predictions(table, p);
+        summary["predict"] = predictions["predict"];
+        summary["forecast"] = predictions["forecast"];
     }
 
     std::filesystem::path out(options.out_dir);

@@ -32,6 +32,10 @@ struct AnalyzeOptions {
     // Continue each trained model from its checkpoint in OUT/checkpoints/<model>/ when one
     // matches (a run stopped part way); without it, training starts afresh.
     bool resume = false;
+    // Churn and propensity models, scores and forecasts (app/predict_job.h).
+    bool predict = true;
+    int horizon_days = 30;     // --horizon: days a churn or purchase is looked for
+    std::string target_event;  // --target-event; empty: a purchase-like event name when present
 };
 
 struct RunOptions {

@@ -1,0 +1,303 @@
+#include "sextant/app/predict_job.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <numeric>
+
+#include "sextant/core/error.h"
+#include "sextant/core/log.h"
+#include "sextant/predict/classifier.h"
+#include "sextant/predict/features.h"
+#include "sextant/predict/forecast.h"
+
+namespace sextant {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::size_t kReasons = 3;
+
+Dataset to_dataset(const FeatureMatrix& m, const std::optional<std::vector<std::uint8_t>>& y) {
+    Dataset d;
+    d.feature_names = m.feature_names;
+    d.n_rows = m.n_rows();
+    d.n_cols = m.n_features();
+    d.values.assign(m.values.begin(), m.values.end());
+    if (y) {
+        d.labels = *y;
+    }
+    d.ids = m.user_names;
+    d.times.assign(d.n_rows, m.cutoff);
+    return d;
+}
+
+const std::optional<std::vector<std::uint8_t>>& labels_of(const FeatureMatrix& m,
+                                                          const std::string& task) {
+    return task == "churn" ? m.churn : m.propensity;
+}
+
+std::string lower_letters(std::string_view s) {
+    std::string out;
+    for (char c : s) {
+        if (std::isalnum(static_cast<unsigned char>(c))) {
+            out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        }
+    }
+    return out;
+}
+
+std::string csv_field(const std::string& s) {
+    if (s.find_first_of(",\"\n\r") == std::string::npos) {
+        return s;
+    }
+    std::string out = "\"";
+    for (char c : s) {
+        out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    }
+    return out + "\"";
+}
+
+// "high" at or above the decision threshold, "medium" at or above half of it, else "low".
+std::string risk_band(double p, double threshold) {
+    if (p >= threshold) {
+        return "high";
+    }
+    return p >= threshold / 2 ? "medium" : "low";
+}
+
+// The median of each column of a feature matrix: the "typical" value shown beside a reason.
+std::vector<double> column_medians(const FeatureMatrix& m) {
+    std::vector<double> medians(m.n_features(), 0.0);
+    std::vector<double> column(m.n_rows());
+    for (std::size_t f = 0; f < m.n_features(); ++f) {
+        for (std::size_t r = 0; r < m.n_rows(); ++r) {
+            column[r] = m.values[r * m.n_features() + f];
+        }
+        if (!column.empty()) {
+            auto mid = column.begin() + static_cast<std::ptrdiff_t>(column.size() / 2);
+            std::nth_element(column.begin(), mid, column.end());
+            medians[f] = *mid;
+        }
+    }
+    return medians;
+}
+
+// The row's reasons: the kReasons features with the largest |attribution|, in plain words, each
+// saying whether it raises or lowers the score.
+std::vector<std::string> reasons_of(const FeatureMatrix& m, std::size_t row, const Attribution& a,
+                                    const std::vector<double>& medians) {
+    std::vector<std::size_t> order(a.values.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::size_t n = std::min(kReasons, order.size());
+    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), order.end(),
+                      [&](std::size_t x, std::size_t y) {
+                          return std::abs(a.values[x]) > std::abs(a.values[y]);
+                      });
+    std::optional<std::size_t> gap = m.feature_index("gap_days_mean");
+    std::vector<std::string> out;
+    for (std::size_t k = 0; k < n; ++k) {
+        std::size_t f = order[k];
+        if (a.values[f] == 0) {
+            break;
+        }
+        const std::string& name = m.feature_names[f];
+        std::optional<double> typical = medians[f];
+        if (name == "days_since_last_event" && gap) {
+            typical = m.values[row * m.n_features() + *gap];
+        }
+        out.push_back((a.values[f] > 0 ? "raises: " : "lowers: ") +
+                      describe(name, m.values[row * m.n_features() + f], typical));
+    }
+    return out;
+}
+
+nlohmann::json run_task(const EventTable& table, const PredictJobOptions& options,
+                        const std::string& task, const std::string& target_event) {
+    nlohmann::json out = {{"task", task}, {"horizon_days", options.horizon_days}};
+    if (!target_event.empty()) {
+        out["target_event"] = target_event;
+    }
+    FeatureOptions fo;
+    fo.horizon_days = options.horizon_days;
+    fo.target_event = target_event;
+    fo.zone = TimeZone::named(options.tz);
+    Seconds end = *std::max_element(table.time.begin(), table.time.end()) + 1;
+    Seconds horizon = Seconds{options.horizon_days} * kSecondsPerDay;
+
+    DataSplit split;
+    FeatureMatrix later;
+    try {
+        fo.cutoff = end - 2 * horizon;
+        FeatureMatrix earlier = build_features(table, fo);
+        fo.event_names = earlier.event_names;
+        fo.cutoff = end - horizon;
+        later = build_features(table, fo);
+        split = stratified_split(to_dataset(earlier, labels_of(earlier, task)), {0.75, 0.25, 0.0},
+                                 options.seed);
+        split.test = to_dataset(later, labels_of(later, task));
+        out["split"] = "backtest: fitted and chosen on the period before " +
+                       format_utc(end - 2 * horizon) + " + " +
+                       std::to_string(options.horizon_days) + " days, tested on the period after";
+        out["train_cutoff"] = format_utc(end - 2 * horizon);
+    } catch (const Error& e) {
+        if (e.kind() != ErrorKind::kInvalidInput) {
+            throw;
+        }
+        // Too short for two horizons: one cutoff, a stratified split of its examples.
+        fo.cutoff.reset();
+        fo.event_names.clear();
+        later = build_features(table, fo);
+        fo.event_names = later.event_names;
+        split = stratified_split(to_dataset(later, labels_of(later, task)), {0.6, 0.2, 0.2},
+                                 options.seed);
+        out["split"] = "stratified 60/20/20 of one cutoff's users (" + std::string(e.what()) + ")";
+    }
+    out["test_cutoff"] = format_utc(later.cutoff);
+    out["examples"] = {
+        {"train", split.train.n_rows}, {"valid", split.valid.n_rows}, {"test", split.test.n_rows}};
+
+    SelectionResult selection = select_classifier(default_classifiers(options.seed), split);
+    out["selection"] = to_json(selection, split.train.feature_names);
+
+    // The rule a team could apply without a model: rank by days since the last event.
+    const std::vector<std::string>& names = split.test.feature_names;
+    if (auto it = std::find(names.begin(), names.end(), "days_since_last_event");
+        it != names.end()) {
+        auto recency = static_cast<std::size_t>(it - names.begin());
+        std::vector<double> score(split.test.n_rows);
+        for (std::size_t r = 0; r < split.test.n_rows; ++r) {
+            double days = split.test.at(r, recency);
+            // Monotone into [0, 1): churn rises with recency, purchases fall with it.
+            score[r] = task == "churn" ? days / (1 + days) : 1 / (1 + days);
+        }
+        nlohmann::json baseline;
+        put_figure(baseline, "roc_auc", roc_auc(split.test.labels, score));
+        put_figure(baseline, "average_precision", average_precision(split.test.labels, score));
+        baseline["rule"] = task == "churn" ? "more days since the last event, more likely to churn"
+                                           : "fewer days since the last event, more likely to buy";
+        out["recency_baseline"] = baseline;
+    }
+
+    // Scores as of now, with reasons.
+    FeatureMatrix now = build_current_features(table, fo);
+    Dataset scoring = to_dataset(now, std::nullopt);
+    std::vector<double> p = selection.model->predict_proba(scoring);
+    std::vector<Attribution> why = selection.model->explain(scoring);
+    std::vector<double> medians = column_medians(now);
+    fs::path dir = fs::path(options.out_dir) / "predict";
+    fs::create_directories(dir);
+    fs::path scores_file = dir / (task + "_scores.csv");
+    std::ofstream scores(scores_file);
+    scores << "user,probability,risk_band,reason_1,reason_2,reason_3\n";
+    std::vector<std::size_t> order(now.n_rows());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return p[a] > p[b]; });
+    nlohmann::json top = nlohmann::json::array();
+    std::map<std::string, std::uint64_t> bands;
+    for (std::size_t r : order) {
+        std::vector<std::string> reasons = reasons_of(now, r, why[r], medians);
+        std::string band = risk_band(p[r], selection.threshold);
+        ++bands[band];
+        scores << csv_field(now.user_names[r]) << ',' << p[r] << ',' << band;
+        for (std::size_t k = 0; k < kReasons; ++k) {
+            scores << ',' << (k < reasons.size() ? csv_field(reasons[k]) : "");
+        }
+        scores << '\n';
+        if (top.size() < options.top_at_risk) {
+            top.push_back({{"user", now.user_names[r]},
+                           {"probability", p[r]},
+                           {"risk_band", band},
+                           {"reasons", reasons}});
+        }
+    }
+    if (!scores) {
+        throw_io(scores_file.string() + ": write failed");
+    }
+    out["scores_file"] = scores_file.string();
+    out["risk_bands"] = bands;
+    out["risk_band_rule"] =
+        "high: probability at or above the decision threshold; medium: at or "
+        "above half of it; low: below";
+    out[task == "churn" ? "top_at_risk" : "top_likely"] = top;
+
+    fs::path model_dir = fs::path(options.out_dir) / "models" / task;
+    save_classifier(model_dir, *selection.model, split.train.feature_names, selection.threshold,
+                    {{"task", task},
+                     {"target_event", target_event},
+                     {"horizon_days", options.horizon_days},
+                     {"event_names", fo.event_names},
+                     {"tz", options.tz}});
+    out["model_dir"] = model_dir.string();
+    log::info("predict: " + task + ": chose " + selection.chosen + " (" + selection.why +
+              "); scores in " + scores_file.string());
+    return out;
+}
+
+}  // namespace
+
+std::string purchase_like_event(const EventTable& table) {
+    static const char* kWords[] = {"purchase",    "buy",     "order",    "checkout",
+                                   "transaction", "payment", "subscribe"};
+    for (const std::string& name : table.names.texts()) {
+        std::string key = lower_letters(name);
+        for (const char* word : kWords) {
+            if (key.find(word) != std::string::npos) {
+                return name;
+            }
+        }
+    }
+    return "";
+}
+
+nlohmann::json run_predictions(const EventTable& table, const PredictJobOptions& options) {
+    nlohmann::json predict = nlohmann::json::object();
+    nlohmann::json forecast = nlohmann::json::object();
+    if (table.n_events() == 0) {
+        predict["skipped"] = "no events";
+        return {{"predict", predict}, {"forecast", forecast}};
+    }
+    std::string target =
+        options.target_event.empty() ? purchase_like_event(table) : options.target_event;
+    std::vector<std::pair<std::string, std::string>> tasks = {{"churn", ""}};
+    if (!target.empty()) {
+        tasks.emplace_back("propensity", target);
+    }
+    for (const auto& [task, event] : tasks) {
+        try {
+            predict[task] = run_task(table, options, task, event);
+        } catch (const Error& e) {
+            if (e.kind() != ErrorKind::kInvalidInput) {
+                throw;
+            }
+            predict[task] = {{"skipped", e.what()}};
+            log::warn("predict: " + task + " skipped: " + e.what());
+        }
+    }
+    if (target.empty()) {
+        predict["propensity"] = {{"skipped",
+                                  "no purchase-like event name in the log (give one with "
+                                  "--target-event)"}};
+    }
+
+    ForecastOptions fo;
+    fo.seed = options.seed;
+    fo.budget_seconds = options.budget_seconds / 6;
+    for (const DailySeries& series : daily_series(table, TimeZone::named(options.tz))) {
+        try {
+            forecast[series.name] = forecast_series(series, fo).to_json();
+        } catch (const Error& e) {
+            if (e.kind() != ErrorKind::kInvalidInput) {
+                throw;
+            }
+            forecast[series.name] = {{"skipped", e.what()}};
+        }
+    }
+    return {{"predict", predict}, {"forecast", forecast}};
+}
+
+}  // namespace sextant
