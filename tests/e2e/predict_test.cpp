@@ -1,0 +1,121 @@
+// Churn prediction end to end: the real binary on the real Online Retail file, and on a synthetic
+// log whose churners are planted (slow: about a minute each).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "sextant/sim/simulate.h"
+#include "test_util.h"
+
+namespace sextant {
+namespace {
+
+using json = nlohmann::json;
+
+// The rows of a scores file: user -> probability (a reader of the test's own).
+std::map<std::string, double> read_scores(const std::string& path, std::size_t* rows_with_reason) {
+    std::ifstream in(path);
+    std::string line;
+    std::getline(in, line);
+    EXPECT_EQ(line, "user,probability,risk_band,reason_1,reason_2,reason_3");
+    std::map<std::string, double> scores;
+    *rows_with_reason = 0;
+    while (std::getline(in, line)) {
+        std::stringstream fields(line);
+        std::string user, probability, band, reason;
+        std::getline(fields, user, ',');
+        std::getline(fields, probability, ',');
+        std::getline(fields, band, ',');
+        std::getline(fields, reason, ',');
+        scores[user] = std::stod(probability);
+        EXPECT_TRUE(band == "high" || band == "medium" || band == "low") << line;
+        if (reason.rfind("raises: ", 0) == 0 || reason.rfind("lowers: ", 0) == 0) {
+            ++*rows_with_reason;
+        }
+    }
+    return scores;
+}
+
+// ROC-AUC by counting pairs (ties count 1/2): independent of the library's metrics.
+double pairwise_auc(const std::vector<double>& positives, const std::vector<double>& negatives) {
+    double wins = 0;
+    for (double p : positives) {
+        for (double n : negatives) {
+            wins += p > n ? 1.0 : (p == n ? 0.5 : 0.0);
+        }
+    }
+    return wins / (static_cast<double>(positives.size()) * static_cast<double>(negatives.size()));
+}
+
+TEST(PredictE2e, OnlineRetailChurnOver90DaysBeatsRecency) {
+    SEXTANT_REQUIRE_DATA(retail, "online-retail/online_retail.csv");
+    std::string out = testing::make_temp_dir("predict-retail");
+    std::string output;
+    int rc = testing::run_command(
+        testing::sextant_binary() + " run " + retail +
+            " --map user=CustomerID,item=StockCode,time=InvoiceDate,value=Quantity*UnitPrice"
+            " --on-bad-row=skip --tz Europe/London --budget 0 --horizon 90 -q --out " +
+            out,
+        &output);
+    ASSERT_EQ(rc, 0) << output;
+    json s = json::parse(testing::read_file(out + "/summary.json"));
+    const json& churn = s["predict"]["churn"];
+    ASSERT_FALSE(churn.contains("skipped")) << churn.dump();
+    double auc = churn["selection"]["test"]["roc_auc"];
+    double recency = churn["recency_baseline"]["roc_auc"];
+    std::cout << "[ figures  ] Online Retail churn, 90 days: test ROC-AUC " << auc << " ("
+              << churn["selection"]["chosen"] << "), recency rule " << recency << "\n";
+    EXPECT_GT(auc, 0.70);
+    EXPECT_GT(auc, recency);
+    EXPECT_EQ(churn["horizon_days"], 90);
+
+    // One score per customer (4,372 with a CustomerID), most with a reason in plain words.
+    std::size_t with_reason = 0;
+    auto scores = read_scores(churn["scores_file"], &with_reason);
+    EXPECT_EQ(scores.size(), 4372u);
+    EXPECT_GT(with_reason, scores.size() * 9 / 10);
+    EXPECT_TRUE(std::filesystem::exists(churn["model_dir"].get<std::string>() + "/meta.json"));
+    std::filesystem::remove_all(out);
+}
+
+TEST(PredictE2e, PlantedChurnersAreRecovered) {
+    std::string dir = testing::make_temp_dir("predict-sim");
+    SimulateOptions sim;
+    sim.n_users = 2000;
+    sim.days = 120;
+    sim.seed = 5;
+    SimulateResult truth = simulate_to_file(sim, dir + "/events.csv");
+    std::string output;
+    int rc = testing::run_command(testing::sextant_binary() + " run " + dir +
+                                      "/events.csv --budget 0 -q --out " + dir + "/out",
+                                  &output);
+    ASSERT_EQ(rc, 0) << output;
+    json s = json::parse(testing::read_file(dir + "/out/summary.json"));
+    const json& churn = s["predict"]["churn"];
+    ASSERT_FALSE(churn.contains("skipped")) << churn.dump();
+    // The log has purchases, so propensity is trained too.
+    EXPECT_EQ(s["predict"]["propensity"]["target_event"], "purchase");
+
+    std::size_t with_reason = 0;
+    auto scores = read_scores(churn["scores_file"], &with_reason);
+    std::vector<double> churners, stayers;
+    for (const SimulatedUser& u : truth.users) {
+        auto it = scores.find(u.id);
+        ASSERT_NE(it, scores.end()) << u.id;
+        (u.churned ? churners : stayers).push_back(it->second);
+    }
+    double auc = pairwise_auc(churners, stayers);
+    std::cout << "[ figures  ] planted churners: " << churners.size() << " of "
+              << truth.users.size() << ", ROC-AUC of the churn scores " << auc << "\n";
+    EXPECT_GT(auc, 0.85);
+    std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace sextant
