@@ -223,23 +223,49 @@ TEST(Trainer, BudgetRunDecaysToTheFloorWithinTheBudget) {
     options.budget_seconds = 7;
     LearningCurve curve = run_training(run.callbacks(), options);
 
-    // Epochs of 2 steps, 2 s. Step 0 ramps on the max_epochs plan (60 steps, warm-up min(3, 2)
-    // = 2): 1/2. Its pace (1 s a step) fits 3 epochs in 7 s: 6 steps, warm-up 6 / 20 = 0, so
-    // 0.1 + 0.45 * (1 + cos(pi * t / 6)) for t = 2..5, then the floor. Epoch 4 would end at 8 s.
+    // Epochs of 2 steps, 2 s. Steps 0 and 1 ramp on the max_epochs plan (60 steps, warm-up
+    // min(3, 2) = 2): 1/2, 2/2. The pace of step 1 (1 s a step) fits 3 epochs in 7 s: 6 steps,
+    // warm-up 6 / 20 = 0, so 0.1 + 0.45 * (1 + cos(pi * t / 6)) for t = 3..5, then the floor.
+    // Epoch 4 would end at 8 s.
     std::vector<double> want = {
-        0.5, 0.1 + 0.45 * 1.5, 0.55, 0.1 + 0.45 * 0.5, 0.1 + 0.45 * (1 - std::sqrt(0.75)), 0.1};
+        0.5, 1.0, 0.55, 0.1 + 0.45 * 0.5, 0.1 + 0.45 * (1 - std::sqrt(0.75)), 0.1};
     ASSERT_EQ(run.rates.size(), want.size());
     for (std::size_t i = 0; i < want.size(); ++i) {
         EXPECT_NEAR(run.rates[i], want[i], 1e-12) << "step " << i;
     }
     ASSERT_EQ(curve.epochs.size(), 3u);
     EXPECT_EQ(curve.stop_reason, StopReason::kTimeBudget);
-    EXPECT_NEAR(curve.epochs[0].learning_rate, 0.775, 1e-12);
+    EXPECT_NEAR(curve.epochs[0].learning_rate, 1.0, 1e-12);
     EXPECT_NEAR(curve.epochs[1].learning_rate, 0.325, 1e-12);
     EXPECT_NEAR(curve.epochs[2].learning_rate, 0.1, 1e-12);
     EXPECT_EQ(run.states.back().warmup_steps, 0);
     // A budget stop ends the run: a resume must not train it again.
     EXPECT_TRUE(run.states.back().finished);
+}
+
+// A slow first batch (allocations, page faults) planned a three-epoch run into one, and the
+// learning rate sat at its floor from the end of the first epoch on.
+TEST(Trainer, SlowFirstBatchesDoNotShortenThePlan) {
+    FakeRun run;
+    run.metrics = {0.1, 0.2, 0.3};
+    run.batches_per_epoch = 200;
+    TrainOptions options;
+    options.learning_rate = 1.0;
+    options.budget_seconds = 600;  // 3 epochs of 200 s fit, not 4
+    TrainCallbacks cb = run.callbacks();
+    std::size_t batches = 0;
+    cb.train_batch = [&](std::size_t) {
+        // The first 2 batches (the first 1%) take 50 s each, the rest 1 s.
+        run.now += batches++ < 2 ? 50.0 : 1.0;
+        return BatchResult{1.0, 1};
+    };
+    LearningCurve curve = run_training(cb, options);
+    // Paced on batches 2..3 (1 s each): 200 s an epoch, 3 in the budget: 600 steps, warm-up 30.
+    // At the end of epoch 1 (t = 200) the rate is 0.1 + 0.45 * (1 + cos(pi * 170 / 570)) = 0.82.
+    // Paced on the first 2 batches (50 s each) the plan was 12 steps, and the rate 0.1 by then.
+    ASSERT_GE(curve.epochs.size(), 2u);
+    EXPECT_NEAR(curve.epochs[0].learning_rate,
+                0.1 + 0.45 * (1 + std::cos(std::numbers::pi * 170 / 570)), 1e-12);
 }
 
 TEST(Trainer, BudgetShorterThanAnEpochStillEndsAtTheFloor) {
@@ -251,13 +277,14 @@ TEST(Trainer, BudgetShorterThanAnEpochStillEndsAtTheFloor) {
     options.budget_seconds = 20.5;
     LearningCurve curve = run_training(run.callbacks(), options);
 
-    // The probe is the first 4 batches (1%): 1 s each, so 20 steps fit of a 400-step epoch.
-    // Warm-up 20 / 20 = 1 step; steps 0..3 ramped on the provisional plan (12,000 steps,
-    // warm-up 400), then the cosine over steps 4..19 ends at the floor.
+    // The probe is the second 4 batches (1%, after the first 1%): 1 s each, so 20 steps fit of a
+    // 400-step epoch. Warm-up 20 / 20 = 1 step; steps 0..7 ramped on the provisional plan
+    // (12,000 steps, warm-up 400), then the cosine over steps 8..19 ends at the floor.
     ASSERT_EQ(run.rates.size(), 21u);  // batches start at t = 0..20; at 21 the budget is spent
     EXPECT_NEAR(run.rates[0], 1.0 / 400, 1e-12);
     EXPECT_NEAR(run.rates[3], 4.0 / 400, 1e-12);
-    EXPECT_NEAR(run.rates[4], 0.1 + 0.45 * (1 + std::cos(std::numbers::pi * 4 / 19)), 1e-12);
+    EXPECT_NEAR(run.rates[7], 8.0 / 400, 1e-12);
+    EXPECT_NEAR(run.rates[8], 0.1 + 0.45 * (1 + std::cos(std::numbers::pi * 8 / 19)), 1e-12);
     EXPECT_NEAR(run.rates[19], 0.1, 1e-12);
     EXPECT_NEAR(run.rates[20], 0.1, 1e-12);
     ASSERT_EQ(curve.epochs.size(), 1u);

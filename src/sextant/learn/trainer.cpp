@@ -65,7 +65,7 @@ std::string budget_message(double budget) {
 
 // Trains the batches of one epoch into `record`, advancing state.n_steps; returns false when
 // the loss diverged. `planned` is the epoch count the schedule aims at. With a budget, the
-// first epoch of a call re-plans from the pace of its first 1% of batches (at least one), as
+// first epoch of a call re-plans from the pace of its second 1% of batches (at least one), as
 // the plan made before any timing (max_epochs) is far too long for a run that fits few epochs.
 bool train_epoch(const TrainCallbacks& cb, const TrainOptions& options,
                  const std::function<double()>& elapsed, int epoch, bool first_of_call,
@@ -74,7 +74,8 @@ bool train_epoch(const TrainCallbacks& cb, const TrainOptions& options,
     const auto steps_per_epoch = static_cast<std::int64_t>(n_batches);
     const double epoch_start = elapsed();
     const std::size_t probe = std::max<std::size_t>(1, n_batches / 100);
-    bool pacing = options.budget_seconds > 0 && first_of_call;
+    bool pacing = options.budget_seconds > 0 && first_of_call && n_batches >= 2;
+    double probe_start = epoch_start;
     LrPlan plan;
     plan.planned_steps = static_cast<std::int64_t>(planned) * steps_per_epoch;
     if (state.warmup_steps < 0 && !pacing) {
@@ -110,9 +111,14 @@ bool train_epoch(const TrainCallbacks& cb, const TrainOptions& options,
         progress.update(record.n_samples, format("loss %.4f", record.train_loss));
 
         if (pacing && b + 1 == probe) {
+            probe_start = elapsed();
+        }
+        if (pacing && b + 1 == 2 * probe) {
+            // The pace of the second 1% of batches: the first pay for the first allocations
+            // and page faults, which made a slow start plan a three-epoch run into one.
             pacing = false;
             double seconds_left = options.budget_seconds - epoch_start;
-            double batch_seconds = (elapsed() - epoch_start) / static_cast<double>(b + 1);
+            double batch_seconds = (elapsed() - probe_start) / static_cast<double>(probe);
             planned = planned_epochs(options, epoch - 1, seconds_left,
                                      batch_seconds * static_cast<double>(n_batches));
             std::int64_t epoch_first_step = state.n_steps - static_cast<std::int64_t>(b + 1);
@@ -222,6 +228,7 @@ LearningCurve run_training(const TrainCallbacks& cb, const TrainOptions& given) 
     double last_epoch_seconds = curve.epochs.empty() ? 0.0 : curve.epochs.back().epoch_seconds;
     int planned = planned_epochs(options, state.epoch, options.budget_seconds, last_epoch_seconds);
     bool first_of_call = true;
+    bool replanned = false;
     // A budget-cut epoch may also have spent the patience: a resume then trains no more.
     bool patience_spent = state.since_best >= options.patience;
     if (patience_spent) {
@@ -253,6 +260,14 @@ LearningCurve run_training(const TrainCallbacks& cb, const TrainOptions& given) 
         record.epoch_seconds = epoch_end - epoch_start;
         last_epoch_seconds = record.epoch_seconds;
         curve.epochs.push_back(record);
+        if (options.budget_seconds > 0 && !replanned) {
+            // The first epoch's whole length is a truer pace than its first batches, which pay
+            // for the first allocations (a slow start planned GRU4Rec's decay into one epoch of
+            // three). Plan once more from it, then keep the plan.
+            planned = planned_epochs(options, epoch, options.budget_seconds - elapsed(),
+                                     last_epoch_seconds);
+            replanned = true;
+        }
 
         bool improved = curve.best_epoch == 0 ? !std::isnan(record.valid_metric)
                                               : record.valid_metric > curve.best_metric;
@@ -278,8 +293,8 @@ LearningCurve run_training(const TrainCallbacks& cb, const TrainOptions& given) 
             stop = false;
             state.finished = epoch == options.max_epochs;
         }
-        // The plan made from the first batches' pace stays: re-planning every epoch would make
-        // the learning rate jump back and forth as epoch times vary.
+        // After the first epoch the plan stays: re-planning every epoch would make the learning
+        // rate jump back and forth as epoch times vary.
         state.epoch = epoch;
         curve.seconds = seconds_before + elapsed();
         if (cb.end_epoch) {
