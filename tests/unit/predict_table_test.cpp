@@ -452,11 +452,15 @@ std::string mixed_csv() {
     std::string csv = "customer,age,income,plan,zip,vip,churn\n";
     const char* plans[] = {"basic", "premium", "gold"};
     for (int i = 0; i < 40; ++i) {
-        csv += "C" + std::to_string(i) + ",";
+        csv += 'C';
+        csv += std::to_string(i);
+        csv += ',';
         csv += (i % 7 == 3 ? std::string("NA") : std::to_string(20 + (i * 13) % 50)) + ",";
         csv += (i % 5 == 1 ? std::string("") : std::to_string(1000 + (i * 37) % 900) + ".5") + ",";
         csv += (i % 11 == 4 ? std::string("null") : std::string(plans[i % 3])) + ",";
-        csv += "Z" + std::to_string(10000 + (i * 7919) % 300) + ",";
+        csv += 'Z';
+        csv += std::to_string(10000 + (i * 7919) % 300);
+        csv += ',';
         csv += (i % 9 == 0 ? std::string(" ") : std::string(i % 2 ? "y" : "n")) + ",";
         csv += std::to_string((i * 5) % 3 == 0 ? 1 : 0) + "\n";
     }

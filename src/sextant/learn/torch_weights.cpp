@@ -7,25 +7,22 @@
 namespace sextant {
 namespace {
 
+// The shape an array of the tensor has in Weights: its sizes, or {1} for a scalar.
+std::vector<std::int64_t> shape_of(const torch::Tensor& t) {
+    return t.dim() == 0 ? std::vector<std::int64_t>{1} : t.sizes().vec();
+}
+
 void add_tensor(const std::string& name, const torch::Tensor& t, Weights& out) {
     if (t.scalar_type() != torch::kFloat) {
         throw Error(ErrorKind::kInternal, "weights: tensor " + name + " is not float");
     }
     torch::Tensor c = t.detach().contiguous();
-    std::vector<std::int64_t> shape(c.sizes().begin(), c.sizes().end());
-    if (shape.empty()) {
-        shape = {1};
-    }
     out.add(name, std::span<const float>(c.data_ptr<float>(), static_cast<std::size_t>(c.numel())),
-            shape);
+            shape_of(c));
 }
 
 void copy_into(const Weights& in, const std::string& name, torch::Tensor& t) {
-    std::vector<std::int64_t> shape(t.sizes().begin(), t.sizes().end());
-    if (shape.empty()) {
-        shape = {1};
-    }
-    std::vector<float> values = in.f32(name, shape);
+    std::vector<float> values = in.f32(name, shape_of(t));
     torch::NoGradGuard no_grad;
     t.copy_(torch::from_blob(values.data(), t.sizes(), torch::kFloat));
 }
