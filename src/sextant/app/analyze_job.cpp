@@ -98,18 +98,18 @@ void validate(const AnalyzeOptions& options) {
     if (options.threads < 1) {
         throw_invalid("--threads: expected at least 1, got " + std::to_string(options.threads));
     }
-    unsigned cores = std::thread::hardware_concurrency();
-    if (cores > 0 && static_cast<unsigned>(options.threads) >= cores && cores <= 4) {
-        log::warn("--threads " + std::to_string(options.threads) + " on " + std::to_string(cores) +
-                  " cores: libtorch's and BLAS's threads then contend, and training can be many "
-                  "times slower than with --threads 1");
-    }
     TimeZone::named(options.tz);
 }
 
 nlohmann::json analyze_store(const AnalyzeOptions& options, const nlohmann::json& inputs) {
     validate(options);
     TimeZone zone = TimeZone::named(options.tz);
+    unsigned cores = std::thread::hardware_concurrency();
+    if (cores > 0 && static_cast<unsigned>(options.threads) >= cores && cores <= 4) {
+        log::warn("--threads " + std::to_string(options.threads) + " on " + std::to_string(cores) +
+                  " cores: libtorch's and BLAS's threads then contend, and training can be many "
+                  "times slower than with --threads 1");
+    }
     std::error_code ec;
     std::filesystem::create_directories(options.out_dir, ec);
     if (ec) {

@@ -41,4 +41,17 @@ private:
 [[noreturn]] void throw_not_found(const std::string& message);
 [[noreturn]] void throw_io(const std::string& message);
 
+// Calls make(), prefixing the message of a kInvalidInput sextant::Error with `source`.
+template <typename Make>
+auto with_source(const std::string& source, Make make) {
+    try {
+        return make();
+    } catch (const Error& e) {
+        if (e.kind() != ErrorKind::kInvalidInput) {
+            throw;
+        }
+        throw Error(e.kind(), source + ": " + e.what());
+    }
+}
+
 }  // namespace sextant

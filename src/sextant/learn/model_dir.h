@@ -124,4 +124,13 @@ LoadedModelDir load_model_dir(const std::filesystem::path& dir);
 template <typename T>
 T meta_field(const nlohmann::json& meta, const std::string& key, const std::string& file);
 
+// As meta_field(), into `target` when `key` is present; an absent key leaves target as it is.
+template <typename T>
+void read_field_if_present(const nlohmann::json& object, const std::string& key,
+                           const std::string& file, T& target) {
+    if (object.is_object() && object.contains(key)) {
+        target = meta_field<T>(object, key, file);
+    }
+}
+
 }  // namespace sextant

@@ -9,6 +9,7 @@
 #include "sextant/core/error.h"
 #include "sextant/core/log.h"
 #include "sextant/core/progress.h"
+#include "sextant/learn/model_dir.h"
 
 namespace sextant {
 namespace {
@@ -321,6 +322,39 @@ LearningCurve run_training(const TrainCallbacks& cb, const TrainOptions& given) 
               std::to_string(curve.best_epoch) + format(" (valid %.4f)", curve.best_metric) +
               format(", %.1f s", curve.seconds));
     return curve;
+}
+
+nlohmann::json train_options_json(const TrainOptions& o) {
+    return {{"max_epochs", o.max_epochs},
+            {"batch_size", o.batch_size},
+            {"learning_rate", o.learning_rate},
+            {"weight_decay", o.weight_decay},
+            {"clip_grad_norm", o.clip_grad_norm},
+            {"patience", o.patience},
+            {"budget_seconds", o.budget_seconds},
+            {"seed", o.seed},
+            {"threads", o.threads}};
+}
+
+void read_train_options(const nlohmann::json& json, const std::string& source, TrainOptions& o) {
+    if (!json.is_object()) {
+        throw_invalid(source + ": field \"train\": expected an object");
+    }
+    const std::string file = source + " train";
+    auto field = [&](const char* key, auto& target) {
+        read_field_if_present(json, key, file, target);
+    };
+    field("max_epochs", o.max_epochs);
+    std::uint64_t batch_size = o.batch_size;
+    field("batch_size", batch_size);
+    o.batch_size = static_cast<std::size_t>(batch_size);
+    field("learning_rate", o.learning_rate);
+    field("weight_decay", o.weight_decay);
+    field("clip_grad_norm", o.clip_grad_norm);
+    field("patience", o.patience);
+    field("budget_seconds", o.budget_seconds);
+    field("seed", o.seed);
+    field("threads", o.threads);
 }
 
 }  // namespace sextant

@@ -156,6 +156,15 @@ struct TrainCallbacks {
 // input) when a required callback is missing, options are out of range (batch_size 0, patience
 // < 1, negative budget, learning_rate, weight_decay or warmup_steps, min_lr_fraction outside
 // [0, 1]) or `start` is inconsistent (epochs in its curve != start.epoch).
+// The options as a model's meta.json records them (optimizer and schedule by name).
+nlohmann::json train_options_json(const TrainOptions& options);
+
+// Overwrites the fields of `options` present in `json` (as train_options_json() writes them;
+// the optimizer and the schedule are not read back). Throws sextant::Error (kInvalidInput)
+// naming `source` and the field when one is of the wrong type.
+void read_train_options(const nlohmann::json& json, const std::string& source,
+                        TrainOptions& options);
+
 LearningCurve run_training(const TrainCallbacks& callbacks, const TrainOptions& options);
 
 }  // namespace sextant

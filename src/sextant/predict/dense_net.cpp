@@ -6,9 +6,9 @@
 
 #include "sextant/core/error.h"
 #include "sextant/learn/torch_trainer.h"
+#include "sextant/learn/trainer.h"
 #include "sextant/predict/classifier_util.h"
 #include "sextant/predict/torch_data.h"
-#include "sextant/recommend/model_io.h"
 
 namespace sextant {
 namespace {
@@ -213,9 +213,7 @@ std::unique_ptr<DenseNet> DenseNet::from_config(const nlohmann::json& config,
                                                 const std::string& source) {
     DenseNetOptions o;
     auto read = [&](const char* key, auto& target) {
-        if (config.contains(key)) {
-            target = meta_field<std::decay_t<decltype(target)>>(config, key, source);
-        }
+        read_field_if_present(config, key, source, target);
     };
     std::uint64_t hidden1 = o.hidden1;
     std::uint64_t hidden2 = o.hidden2;

@@ -300,9 +300,7 @@ void Gbdt::load(const Weights& in) {
 std::unique_ptr<Gbdt> Gbdt::from_config(const nlohmann::json& config, const std::string& source) {
     GbdtOptions o;
     auto read = [&](const char* key, auto& target) {
-        if (config.contains(key)) {
-            target = meta_field<std::decay_t<decltype(target)>>(config, key, source);
-        }
+        read_field_if_present(config, key, source, target);
     };
     read("max_rounds", o.max_rounds);
     read("early_stopping_rounds", o.early_stopping_rounds);

@@ -7,9 +7,9 @@
 #include "sextant/core/error.h"
 #include "sextant/learn/torch_trainer.h"
 #include "sextant/learn/torch_weights.h"
+#include "sextant/learn/trainer.h"
 #include "sextant/predict/classifier_util.h"
 #include "sextant/predict/torch_data.h"
-#include "sextant/recommend/model_io.h"
 
 namespace sextant {
 

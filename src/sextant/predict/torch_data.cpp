@@ -48,27 +48,4 @@ double sigmoid(double z) {
     return e / (1.0 + e);
 }
 
-void read_train_options(const nlohmann::json& json, const std::string& source, TrainOptions& o) {
-    if (!json.is_object()) {
-        throw_invalid(source + ": field \"train\": expected an object");
-    }
-    auto field = [&](const char* key, auto& target) {
-        if (json.contains(key)) {
-            using T = std::decay_t<decltype(target)>;
-            target = meta_field<T>(json, key, source + " train");
-        }
-    };
-    field("max_epochs", o.max_epochs);
-    std::uint64_t batch_size = o.batch_size;
-    field("batch_size", batch_size);
-    o.batch_size = static_cast<std::size_t>(batch_size);
-    field("learning_rate", o.learning_rate);
-    field("weight_decay", o.weight_decay);
-    field("clip_grad_norm", o.clip_grad_norm);
-    field("patience", o.patience);
-    field("budget_seconds", o.budget_seconds);
-    field("seed", o.seed);
-    field("threads", o.threads);
-}
-
 }  // namespace sextant

@@ -36,9 +36,4 @@ torch::Tensor weighted_bce(const torch::Tensor& logits, const torch::Tensor& y,
 // 1 / (1 + exp(-z)), without overflow.
 double sigmoid(double z);
 
-// Overwrites the fields of `options` present in `json` (as train_options_json() writes them).
-// Throws sextant::Error (kInvalidInput) naming `source` and the field on a wrong type.
-void read_train_options(const nlohmann::json& json, const std::string& source,
-                        TrainOptions& options);
-
 }  // namespace sextant

@@ -63,18 +63,6 @@ std::unique_ptr<Recommender> make_recommender(const std::string& kind, const nlo
     throw_invalid(source + ": unknown model kind \"" + kind + "\"");
 }
 
-nlohmann::json train_options_json(const TrainOptions& o) {
-    return {{"max_epochs", o.max_epochs},
-            {"batch_size", o.batch_size},
-            {"learning_rate", o.learning_rate},
-            {"weight_decay", o.weight_decay},
-            {"clip_grad_norm", o.clip_grad_norm},
-            {"patience", o.patience},
-            {"budget_seconds", o.budget_seconds},
-            {"seed", o.seed},
-            {"threads", o.threads}};
-}
-
 void count_popularity(const EventTable& table, int window_days, RecommenderInfo& info) {
     info.trending_window_days = window_days;
     info.popularity.assign(table.n_items(), 0);

@@ -34,22 +34,6 @@ const std::vector<std::string>& recommender_kinds();
 std::unique_ptr<Recommender> make_recommender(const std::string& kind, const nlohmann::json& config,
                                               const std::string& source);
 
-// The training options as meta.json records them (for people; loading does not need them).
-nlohmann::json train_options_json(const TrainOptions& options);
-
-// Calls make(), prefixing the message of a kInvalidInput sextant::Error with `source`.
-template <typename Make>
-auto with_source(const std::string& source, Make make) {
-    try {
-        return make();
-    } catch (const Error& e) {
-        if (e.kind() != ErrorKind::kInvalidInput) {
-            throw;
-        }
-        throw Error(e.kind(), source + ": " + e.what());
-    }
-}
-
 // Everything about a model besides its weights.
 struct RecommenderInfo {
     std::vector<std::string> items;         // model item id -> item name
