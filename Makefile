@@ -39,6 +39,7 @@ bench: build
 	bash scripts/setup.sh --bench
 	bash bench/run.sh $(BUILD)
 	bash bench/recommend.sh $(BUILD)
+	bash bench/predict.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

@@ -8,7 +8,8 @@
 # Data: $SEXTANT_DATA, else ../shared/data beside the repository.
 # Settings (environment): BENCH_GRU4REC_EPOCHS (3), BENCH_SASREC_EPOCHS (20), BENCH_SASREC_MAX_LEN
 # (50), BENCH_BPR_EPOCHS (3; latency and memory only), BENCH_LATENCY_USERS (1000),
-# BENCH_STEP_LIMIT (seconds per side and model, 400), BENCH_PEER_MALLOC (same: the peer runs with
+# BENCH_STEP_LIMIT (seconds per side and model, 400), BENCH_THREADS (training threads of both
+# sides, default the machine's cores), BENCH_PEER_MALLOC (same: the peer runs with
 # the glibc malloc thresholds Sextant's trainer sets for itself; plain: glibc's defaults).
 # Exits 0 when it ran (or had no data), 1 when a step failed or the two sides disagree.
 set -euo pipefail
@@ -29,6 +30,9 @@ sasrec_max_len=${BENCH_SASREC_MAX_LEN:-50}
 bpr_epochs=${BENCH_BPR_EPOCHS:-3}
 latency_users=${BENCH_LATENCY_USERS:-1000}
 step_limit=${BENCH_STEP_LIMIT:-400}
+# Training threads of both sides: Sextant trains GRU4Rec and SASRec data-parallel on them, the
+# peer uses them as PyTorch's intra-op threads.
+threads=${BENCH_THREADS:-$(nproc)}
 export BENCH_PEER_MALLOC=${BENCH_PEER_MALLOC:-same}
 
 if [[ ! -x "$bench" ]]; then
@@ -52,9 +56,9 @@ if [[ $BENCH_PEER_MALLOC == same ]]; then
     peer_env=(MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=1073741824)
 fi
 
-# One thread on both sides: torch.set_num_threads(1) / TrainOptions::threads = 1 cover libtorch's
-# own threads, but the pthread OpenBLAS that Debian's libtorch calls keeps its own pool, which the
-# Python process was seen to use (a second core busy, half of it in sched_yield).
+# One OpenBLAS thread per training thread on both sides: the pthread OpenBLAS that Debian's
+# libtorch calls keeps its own pool, which the Python process was seen to use (a second core
+# busy, half of it in sched_yield); with two of each on 2 cores the peer ran 2.6x slower.
 export OPENBLAS_NUM_THREADS=1
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/sextant-recommend-bench.XXXXXX")
@@ -67,14 +71,14 @@ load_average() {
 export BENCH_LOAD_BEFORE
 BENCH_LOAD_BEFORE=$(load_average)
 echo "bench: $(nproc) cores, load average $BENCH_LOAD_BEFORE at start; peer malloc:" \
-    "$BENCH_PEER_MALLOC; OPENBLAS_NUM_THREADS=1"
+    "$BENCH_PEER_MALLOC; OPENBLAS_NUM_THREADS=1; $threads training threads"
 
 train_step() {
     local model=$1
     shift
     echo "bench: $model: sextant..." >&2
-    timeout "$step_limit" "$bench" "$file" --model "$model" --latency-users "$latency_users" "$@" \
-        >"$scratch/$model.sextant.json"
+    timeout "$step_limit" "$bench" "$file" --model "$model" --latency-users "$latency_users" \
+        --threads "$threads" "$@" >"$scratch/$model.sextant.json"
     if [[ $have_torch == 1 ]]; then
         echo "bench: $model: pytorch..." >&2
         env "${peer_env[@]}" timeout "$step_limit" "$python" "$repo/bench/torch_peer.py" "$file" \

@@ -64,6 +64,7 @@ struct BenchOptions {
     double dropout = -1;
     std::uint64_t seed = 42;
     std::size_t latency_users = 1000;  // 0 = no latency measurement
+    int threads = 1;  // training threads: 2 or more train data-parallel (ModuleTask::replicas)
 };
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
@@ -134,6 +135,8 @@ BenchOptions parse_args(int argc, char** argv) {
             o.dropout = parse_real(arg, value, 0.99);
         } else if (arg == "--seed") {
             o.seed = parse_unsigned(arg, value, std::numeric_limits<std::uint64_t>::max());
+        } else if (arg == "--threads") {
+            o.threads = static_cast<int>(parse_unsigned(arg, value, 64));
         } else if (arg == "--latency-users") {
             o.latency_users = parse_unsigned(arg, value, 1000000);
         } else if (!takes_value && o.file.empty()) {
@@ -159,6 +162,7 @@ void apply_train(const BenchOptions& o, sextant::TrainOptions& train) {
     train.patience = train.max_epochs + 1;
     train.budget_seconds = 0;
     train.seed = o.seed;
+    train.threads = o.threads;
     if (o.batch_size > 0) {
         train.batch_size = o.batch_size;
     }

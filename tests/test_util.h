@@ -24,6 +24,9 @@ void write_file(const std::string& path, const std::string& content);
 // Reads a whole file.
 std::string read_file(const std::string& path);
 
+// How many times `needle` occurs in `text`, without overlaps.
+std::size_t count_of(const std::string& text, const std::string& needle);
+
 // Runs a shell command, capturing stdout and stderr together; returns the exit status.
 int run_command(const std::string& command, std::string* output);
 

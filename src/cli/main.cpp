@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "flags.h"
+#include "predict_command.h"
 #include "sextant/app/jobs.h"
 #include "sextant/core/error.h"
 #include "sextant/core/log.h"
@@ -51,26 +53,10 @@ void add_read_flags(CLI::App& cmd, ReadFlags& flags) {
 sextant::IngestOptions to_ingest_options(const ReadFlags& flags) {
     sextant::IngestOptions o;
     o.map = flags.map;
-    if (!flags.delimiter.empty()) {
-        if (flags.delimiter == "\\t" || flags.delimiter == "tab") {
-            o.delimiter = '\t';
-        } else if (flags.delimiter.size() == 1) {
-            o.delimiter = flags.delimiter[0];
-        } else {
-            sextant::throw_invalid("--delimiter: expected one character, got \"" + flags.delimiter +
-                                   "\"");
-        }
+    if (char d = sextant::cli::parse_delimiter(flags.delimiter)) {
+        o.delimiter = d;
     }
-    if (flags.encoding == "utf-8" || flags.encoding == "utf8" || flags.encoding == "UTF-8") {
-        o.encoding = Encoding::kUtf8;
-    } else if (flags.encoding == "latin1" || flags.encoding == "iso-8859-1") {
-        o.encoding = Encoding::kLatin1;
-    } else if (flags.encoding == "cp1252" || flags.encoding == "windows-1252") {
-        o.encoding = Encoding::kCp1252;
-    } else {
-        sextant::throw_invalid("--encoding: unknown encoding \"" + flags.encoding +
-                               "\" (use utf-8, latin1 or cp1252)");
-    }
+    o.encoding = sextant::cli::parse_encoding(flags.encoding);
     o.tz = sextant::TimeZone::named(flags.tz);
     return o;
 }
@@ -281,6 +267,8 @@ int run(int argc, char** argv) {
     similar_cmd->add_flag("--json", as_json, "print JSON");
     similar_cmd->add_flag("-q,--quiet", quiet, "only warnings and errors");
 
+    sextant::cli::PredictCommand predict(app, quiet, verbose);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -360,6 +348,8 @@ int run(int argc, char** argv) {
     } else if (*similar_cmd) {
         sextant::RecommendService service(model_dir, store_option(serve_store));
         print_similar(service.similar(sim_item, sim_k), as_json);
+    } else if (predict.chosen()) {
+        predict.run();
     } else if (*sim_cmd) {
         sextant::simulate_to_file(sim, sim_out);
         std::cout << "synthetic log: " << sim_out << "\n";

@@ -2,8 +2,11 @@
 // log whose churners are planted (slow: about a minute each).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -34,7 +37,8 @@ std::map<std::string, double> read_scores(const std::string& path, std::size_t* 
         std::getline(fields, band, ',');
         std::getline(fields, reason, ',');
         scores[user] = std::stod(probability);
-        EXPECT_TRUE(band == "high" || band == "medium" || band == "low") << line;
+        EXPECT_TRUE(band == "high" || band == "medium" || band == "low" || band == "lapsed")
+            << line;
         if (reason.rfind("raises: ", 0) == 0 || reason.rfind("lowers: ", 0) == 0) {
             ++*rows_with_reason;
         }
@@ -114,6 +118,46 @@ TEST(PredictE2e, PlantedChurnersAreRecovered) {
     std::cout << "[ figures  ] planted churners: " << churners.size() << " of "
               << truth.users.size() << ", ROC-AUC of the churn scores " << auc << "\n";
     EXPECT_GT(auc, 0.85);
+
+    // The at-risk list holds only users still active: an event in the last 30 days (the
+    // horizon). Each user's last event, read from the log itself (ISO times sort as text).
+    std::map<std::string, std::string> last_seen;
+    std::string end;
+    {
+        std::ifstream log(dir + "/events.csv");
+        std::string line;
+        while (std::getline(log, line)) {
+            if (line.empty() || line[0] == '#' || line.rfind("user_id,", 0) == 0) {
+                continue;
+            }
+            std::stringstream fields(line);
+            std::string user, item, event, time;
+            std::getline(fields, user, ',');
+            std::getline(fields, item, ',');
+            std::getline(fields, event, ',');
+            std::getline(fields, time, ',');
+            last_seen[user] = std::max(last_seen[user], time);
+            end = std::max(end, time);
+        }
+    }
+    auto days_before_end = [&](const std::string& iso) {
+        auto seconds = [](const std::string& t) {
+            std::tm tm{};
+            std::istringstream(t) >> std::get_time(&tm, "%Y-%m-%dT%H:%M:%SZ");
+            return static_cast<double>(timegm(&tm));
+        };
+        return (seconds(end) + 1 - seconds(iso)) / 86400.0;
+    };
+    std::size_t lapsed = 0;
+    for (const auto& [user, time] : last_seen) {
+        lapsed += days_before_end(time) >= 30 ? 1 : 0;
+    }
+    EXPECT_EQ(churn["lapsed"]["users"].get<std::size_t>(), lapsed);
+    ASSERT_FALSE(churn["top_at_risk"].empty());
+    for (const json& user : churn["top_at_risk"]) {
+        EXPECT_LT(days_before_end(last_seen.at(user["user"].get<std::string>())), 30)
+            << user.dump();
+    }
     std::filesystem::remove_all(dir);
 }
 

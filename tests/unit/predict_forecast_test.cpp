@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
 #include <vector>
 
 #include "sextant/core/error.h"
@@ -73,6 +74,64 @@ TEST(Forecast, DailySeriesCountsUsersEventsAndValues) {
     EXPECT_EQ(series[0].values, (std::vector<double>{2, 0, 1}));
     EXPECT_EQ(series[1].values, (std::vector<double>{3, 0, 1}));
     EXPECT_EQ(series[2].values, (std::vector<double>{6, 0, -2}));
+}
+
+// Ten days, each with a user active at 09:00 and 18:00 UTC; the last day's events `last_hours`.
+EventTable ten_days(std::vector<int> last_hours) {
+    std::vector<Event> events;
+    for (int d = 0; d < 10; ++d) {
+        std::vector<int> hours = d == 9 ? last_hours : std::vector<int>{9, 18};
+        for (int h : hours) {
+            Event e;
+            e.user = std::to_string(h);
+            e.user.insert(0, "u");  // not "u" + ...: GCC 12 warns falsely (-Wrestrict)
+            e.name = "view";
+            e.time = d * kSecondsPerDay + h * 3600;
+            events.push_back(e);
+        }
+    }
+    return EventTable::from_events(events);
+}
+
+TEST(Forecast, PartialLastDayIsLeftOutAndSaidSo) {
+    // Every other day's last event is at 18:00; the export stops at 12:00 on day 10.
+    auto cut = daily_series(ten_days({9, 12}), TimeZone{});
+    ASSERT_EQ(cut[0].values.size(), 9u);
+    EXPECT_EQ(cut[1].values, std::vector<double>(9, 2.0));
+    EXPECT_EQ(cut[0].left_out,
+              "the last day, 1970-01-10, looks partial: its last event is at 12:00, nine days in "
+              "ten end after 18:00");
+    // A last day that runs as late as the others is kept.
+    auto whole = daily_series(ten_days({9, 18}), TimeZone{});
+    EXPECT_EQ(whole[0].values.size(), 10u);
+    EXPECT_TRUE(whole[0].left_out.empty());
+}
+
+TEST(Forecast, CountsAreNeverForecastBelowZero) {
+    // Weekdays 100, weekends 0 with noise: the interval of a weekend day would reach below 0.
+    DailySeries s;
+    s.name = "events";
+    s.first_day = static_cast<Day>(days_from_civil(2024, 1, 1));
+    std::mt19937_64 rng(4);
+    std::normal_distribution<double> noise(0.0, 15.0);
+    for (std::size_t t = 0; t < 140; ++t) {
+        int dow = day_of_week(s.first_day + static_cast<Day>(t));
+        s.values.push_back(dow < 5 ? std::max(0.0, 100 + noise(rng)) : 0.0);
+    }
+    ForecastOptions o;
+    o.horizon = 14;
+    o.context = 14;
+    o.max_epochs = 20;
+    SeriesForecast f = forecast_series(s, o);
+    for (const MethodForecast& m : f.methods) {
+        for (std::size_t t = 0; t < m.point.size(); ++t) {
+            EXPECT_GE(m.point[t], 0) << m.method;
+            EXPECT_GE(m.low[t], 0) << m.method;
+        }
+    }
+    for (double v : f.future.low) {
+        EXPECT_GE(v, 0);
+    }
 }
 
 // A weekly pattern (weekdays high, weekends low) with a slow trend: the seasonal baseline and

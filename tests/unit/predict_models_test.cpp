@@ -562,6 +562,7 @@ TEST(PredictModelsSelection, PicksTheBestValidationFigureOnAPlantedCase) {
     candidates.push_back(std::make_unique<ColumnModel>("reversed", 2));
     SelectionOptions options;
     options.add_ensemble = false;
+    options.calibrate = false;  // the threshold below is on the column's own scale
     SelectionResult result = select_classifier(std::move(candidates), split, options);
 
     ASSERT_EQ(result.candidates.size(), 3u);
@@ -578,6 +579,31 @@ TEST(PredictModelsSelection, PicksTheBestValidationFigureOnAPlantedCase) {
     EXPECT_EQ(result.train_balance.n_positives, 60u);
     EXPECT_EQ(result.importance.size(), 3u);
     EXPECT_EQ(to_json(result, d.feature_names)["chosen"], "perfect");
+    // A perfect test score is suspicious: the warning names the strongest feature.
+    ASSERT_EQ(result.warnings.size(), 1u);
+    EXPECT_EQ(result.warnings[0],
+              "test ROC-AUC 1.0000 is almost perfect: check for a leak, a column known only after "
+              "the outcome or an id in file order (the strongest feature is \"f1\")");
+}
+
+TEST(PredictModelsSelection, FewPositivesAndChanceScoresAreWarnedAbout) {
+    // 7 positives in 200 rows of noise (rows 0, 33, ..., 198), split 60/20/20 by the rounding
+    // rule: round(4.2) = 4 to train, round(5.6) - 4 = 2 to validation, 1 to test.
+    std::mt19937_64 rng(12);
+    std::uniform_real_distribution<float> u(0.0f, 1.0f);
+    Dataset d = make_dataset(2);
+    for (int r = 0; r < 200; ++r) {
+        add_row(d, {u(rng), u(rng)}, r % 33 == 0 ? 1 : 0);
+    }
+    DataSplit split = stratified_split(d, {}, 3);
+    std::vector<std::unique_ptr<Classifier>> candidates;
+    candidates.push_back(std::make_unique<ColumnModel>("noise", 0));
+    SelectionOptions options;
+    options.add_ensemble = false;
+    SelectionResult result = select_classifier(std::move(candidates), split, options);
+    ASSERT_FALSE(result.warnings.empty());
+    EXPECT_EQ(result.warnings[0].rfind("only 2 positives in validation and 1 in test", 0), 0u)
+        << result.warnings[0];
 }
 
 TEST(PredictModelsSelection, RealModelsEndToEnd) {

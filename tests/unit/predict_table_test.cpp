@@ -71,10 +71,11 @@ std::string error_of(F f) {
 }
 
 TEST(PredictTableCells, MissingBooleanAndNumberRules) {
-    for (const char* missing : {"", " ", " \t ", "NA", "N/A", "null", "NULL", " NA "}) {
+    for (const char* missing : {"", " ", " \t ", "NA", "N/A", "null", "NULL", " NA ", "na", "#N/A",
+                                "NaN", "nan", "None", "none", "?", " - "}) {
         EXPECT_TRUE(is_missing_cell(missing)) << '"' << missing << '"';
     }
-    for (const char* present : {"na", "0", "None", "-", "nan"}) {
+    for (const char* present : {"0", "n.a.", "--", "nothing", "nana", "None yet"}) {
         EXPECT_FALSE(is_missing_cell(present)) << present;
     }
     EXPECT_EQ(parse_bool_cell("YES"), true);
@@ -459,7 +460,7 @@ std::string mixed_csv() {
         csv += (i % 5 == 1 ? std::string("") : std::to_string(1000 + (i * 37) % 900) + ".5") + ",";
         csv += (i % 11 == 4 ? std::string("null") : std::string(plans[i % 3])) + ",";
         csv += 'Z';
-        csv += std::to_string(10000 + (i * 7919) % 300);
+        csv += std::to_string(10000 + (i * 7919) % 30);  // repeats: all-distinct reads as an id
         csv += ',';
         csv += (i % 9 == 0 ? std::string(" ") : std::string(i % 2 ? "y" : "n")) + ",";
         csv += std::to_string((i * 5) % 3 == 0 ? 1 : 0) + "\n";
@@ -571,6 +572,57 @@ TEST(PredictTableSmoke, MovieLensUsersAsACustomerTable) {
         }
         EXPECT_EQ(buckets, 1.0);
     }
+}
+
+}  // namespace
+}  // namespace sextant
+
+namespace sextant {
+namespace {
+
+std::string id_like_csv(bool huge) {
+    std::string csv = "email,seq,plan,spend,y\n";
+    for (int i = 0; i < 30; ++i) {
+        csv += "user";
+        csv += std::to_string(i);
+        csv += "@x.org,";
+        csv += std::to_string(100 + i);
+        csv += i % 2 ? ",basic," : ",pro,";
+        csv += huge && i == 7 ? std::string("1e308") : std::to_string(i % 9);
+        csv += i % 3 ? ",no\n" : ",yes\n";
+    }
+    return csv;
+}
+
+TEST(PredictTableGuards, AnIdInDisguiseIsLeftOutAndIgnoredColumnsToo) {
+    const RawTable table = parse_table(id_like_csv(false), "ids.csv");
+    TableOptions options = target("y");
+    FittedTable fit = fit_table(table, options);
+    // email differs on every row: left out; seq rises with the rows: kept (with a warning).
+    EXPECT_EQ(column_report(fit.report, "email").role, "ignored");
+    EXPECT_FALSE(fit.matrix.feature_index("email#0").has_value());
+    EXPECT_TRUE(fit.matrix.feature_index("seq").has_value());
+
+    options.ignore = {"seq"};
+    fit = fit_table(table, options);
+    EXPECT_EQ(column_report(fit.report, "seq").role, "ignored");
+    EXPECT_EQ(column_report(fit.report, "seq").reason, "left out as asked");
+    EXPECT_FALSE(fit.matrix.feature_index("seq").has_value());
+    EXPECT_EQ(fit.matrix.feature_names,
+              (std::vector<std::string>{"plan=basic", "plan=pro", "plan=__unknown__", "spend"}));
+
+    options.ignore = {"nope"};
+    EXPECT_NE(error_of([&] { fit_table(table, options); }).find("nope"), std::string::npos);
+    options.ignore = {"y"};
+    EXPECT_NE(error_of([&] { fit_table(table, options); }).find("is the target"),
+              std::string::npos);
+}
+
+TEST(PredictTableGuards, ValuesTooLargeToScaleAreRefusedNamingTheColumn) {
+    const RawTable table = parse_table(id_like_csv(true), "huge.csv");
+    EXPECT_EQ(error_of([&] { fit_table(table, target("y")); }),
+              "huge.csv:1: column \"spend\": values too large to scale (up to 1e+308); rescale "
+              "the column or leave it out with --ignore");
 }
 
 }  // namespace

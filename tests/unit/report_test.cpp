@@ -21,14 +21,7 @@ json sample_summary() {
     return json::parse(testing::read_file(path));
 }
 
-std::size_t count_of(const std::string& text, const std::string& needle) {
-    std::size_t n = 0;
-    for (std::size_t at = text.find(needle); at != std::string::npos;
-         at = text.find(needle, at + needle.size())) {
-        ++n;
-    }
-    return n;
-}
+using testing::count_of;
 
 // The text of the <script> element with the given id.
 std::string script_block(const std::string& html, const std::string& id) {

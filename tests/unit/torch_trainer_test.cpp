@@ -112,6 +112,61 @@ TEST(TorchTrainer, SameSeedSameWeights) {
     }
 }
 
+TEST(TorchTrainer, DataParallelStepsEqualWholeBatchSteps) {
+    // Batches of 7 split 4 + 3 over two workers: weighting each part's mean loss by its share
+    // of the batch gives the whole batch's gradient, so both runs end at the same weights (up to
+    // the order of float sums).
+    auto train = [](int threads) {
+        Regression r;
+        seed_torch(5);
+        r.model = torch::nn::Linear(1, 1);
+        torch::nn::Linear replica(1, 1);  // other initial weights: the trainer copies them over
+        ModuleTask task = r.task([] { return 0.0; });
+        if (threads > 1) {
+            task.replicas.push_back(replica.get());
+            task.worker_loss = [&](std::size_t worker, std::span<const std::size_t> examples) {
+                torch::nn::Linear& m = worker == 0 ? r.model : replica;
+                std::vector<std::int64_t> ids(examples.begin(), examples.end());
+                torch::Tensor index = torch::tensor(ids, torch::kLong);
+                torch::Tensor loss = torch::mse_loss(m->forward(r.x.index_select(0, index)),
+                                                     r.y.index_select(0, index));
+                return BatchLoss{loss, examples.size()};
+            };
+        }
+        TrainOptions options;
+        options.max_epochs = 4;
+        options.batch_size = 7;
+        options.patience = 10;
+        options.threads = threads;
+        LearningCurve curve = train_module(*r.model, task, options);
+        std::vector<double> out;
+        for (const torch::Tensor& p : copy_parameters(*r.model)) {
+            out.push_back(p.item<double>());
+        }
+        out.push_back(curve.epochs.back().train_loss);
+        return out;
+    };
+    std::vector<double> whole = train(1);
+    std::vector<double> parallel = train(2);
+    ASSERT_EQ(whole.size(), parallel.size());
+    for (std::size_t i = 0; i < whole.size(); ++i) {
+        EXPECT_NEAR(parallel[i], whole[i], 1e-5) << i;
+    }
+    torch::set_num_threads(1);
+}
+
+TEST(TorchTrainer, DataParallelWithTheWrongReplicaCountIsAnInternalError) {
+    Regression r;
+    r.model = torch::nn::Linear(1, 1);
+    ModuleTask task = r.task([] { return 0.0; });
+    task.worker_loss = [&](std::size_t, std::span<const std::size_t> examples) {
+        return task.batch_loss(examples);
+    };
+    TrainOptions options;
+    options.threads = 3;  // needs 2 replicas, has none
+    EXPECT_THROW(train_module(*r.model, task, options), Error);
+}
+
 // A small net with dropout (so that torch's generator matters) and a weight `idle` that the
 // loss touches with a zero gradient (so that only weight decay moves it).
 struct TinyNetImpl : torch::nn::Module {

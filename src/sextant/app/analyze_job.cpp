@@ -107,8 +107,9 @@ nlohmann::json analyze_store(const AnalyzeOptions& options, const nlohmann::json
     unsigned cores = std::thread::hardware_concurrency();
     if (cores > 0 && static_cast<unsigned>(options.threads) >= cores && cores <= 4) {
         log::warn("--threads " + std::to_string(options.threads) + " on " + std::to_string(cores) +
-                  " cores: libtorch's and BLAS's threads then contend, and training can be many "
-                  "times slower than with --threads 1");
+                  " cores: GRU4Rec and SASRec train data-parallel on them; BPR and the other "
+                  "libtorch models use them as libtorch threads, which contend with BLAS's and "
+                  "gain little");
     }
     std::error_code ec;
     std::filesystem::create_directories(options.out_dir, ec);
@@ -155,6 +156,7 @@ nlohmann::json analyze_store(const AnalyzeOptions& options, const nlohmann::json
     if (options.predict) {
         PredictJobOptions p;
         p.out_dir = options.out_dir;
+        p.store = std::filesystem::absolute(options.store).string();
         p.horizon_days = options.horizon_days;
         p.target_event = options.target_event;
         p.tz = options.tz;

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <numeric>
 
+#include "sextant/app/scores_file.h"
 #include "sextant/core/error.h"
 #include "sextant/core/log.h"
 #include "sextant/predict/classifier.h"
@@ -18,8 +20,6 @@ namespace sextant {
 namespace {
 
 namespace fs = std::filesystem;
-
-constexpr std::size_t kReasons = 3;
 
 Dataset to_dataset(const FeatureMatrix& m, const std::optional<std::vector<std::uint8_t>>& y) {
     Dataset d;
@@ -50,23 +50,10 @@ std::string lower_letters(std::string_view s) {
     return out;
 }
 
-std::string csv_field(const std::string& s) {
-    if (s.find_first_of(",\"\n\r") == std::string::npos) {
-        return s;
-    }
-    std::string out = "\"";
-    for (char c : s) {
-        out += c == '"' ? std::string("\"\"") : std::string(1, c);
-    }
-    return out + "\"";
-}
-
-// "high" at or above the decision threshold, "medium" at or above half of it, else "low".
-std::string risk_band(double p, double threshold) {
-    if (p >= threshold) {
-        return "high";
-    }
-    return p >= threshold / 2 ? "medium" : "low";
+std::string format_days(double days) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%g", days);
+    return buffer;
 }
 
 // The median of each column of a feature matrix: the "typical" value shown beside a reason.
@@ -86,34 +73,64 @@ std::vector<double> column_medians(const FeatureMatrix& m) {
     return medians;
 }
 
-// The row's reasons: the kReasons features with the largest |attribution|, in plain words, each
-// saying whether it raises or lowers the score.
+// The row's reasons: the features with the largest |attribution|, in plain words, each saying
+// whether it raises or lowers the score. Recency is shown beside the user's own usual gap, when
+// the user has one (two active days or more).
 std::vector<std::string> reasons_of(const FeatureMatrix& m, std::size_t row, const Attribution& a,
                                     const std::vector<double>& medians) {
-    std::vector<std::size_t> order(a.values.size());
-    std::iota(order.begin(), order.end(), std::size_t{0});
-    std::size_t n = std::min(kReasons, order.size());
-    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), order.end(),
-                      [&](std::size_t x, std::size_t y) {
-                          return std::abs(a.values[x]) > std::abs(a.values[y]);
-                      });
     std::optional<std::size_t> gap = m.feature_index("gap_days_mean");
+    std::optional<std::size_t> days = m.feature_index("active_days_total");
     std::vector<std::string> out;
-    for (std::size_t k = 0; k < n; ++k) {
-        std::size_t f = order[k];
-        if (a.values[f] == 0) {
-            break;
-        }
+    for (std::size_t f : top_by_magnitude(a.values, kScoreReasons)) {
         const std::string& name = m.feature_names[f];
         std::optional<double> typical = medians[f];
         if (name == "days_since_last_event" && gap) {
-            typical = m.values[row * m.n_features() + *gap];
+            bool has_gap = !days || m.at(row, *days) >= 2;
+            typical = has_gap ? std::optional<double>(m.at(row, *gap)) : std::nullopt;
         }
         out.push_back((a.values[f] > 0 ? "raises: " : "lowers: ") +
-                      describe(name, m.values[row * m.n_features() + f], typical));
+                      describe(name, m.at(row, f), typical));
     }
     return out;
 }
+
+}  // namespace
+
+nlohmann::json score_users(const EventTable& table, const Classifier& model, double threshold,
+                           const FeatureOptions& features, const std::filesystem::path& file,
+                           std::size_t top_n, std::optional<double> lapsed_after_days) {
+    FeatureMatrix now = build_current_features(table, features);
+    Dataset scoring = to_dataset(now, std::nullopt);
+    std::vector<double> p = model.predict_proba(scoring);
+    std::vector<Attribution> why = model.explain(scoring);
+    std::vector<double> medians = column_medians(now);
+    std::vector<std::vector<std::string>> reasons(now.n_rows());
+    for (std::size_t r = 0; r < now.n_rows(); ++r) {
+        reasons[r] = reasons_of(now, r, why[r], medians);
+    }
+    std::vector<bool> active;
+    std::uint64_t lapsed = 0;
+    std::optional<std::size_t> recency = now.feature_index("days_since_last_event");
+    if (lapsed_after_days && recency) {
+        active.resize(now.n_rows());
+        for (std::size_t r = 0; r < now.n_rows(); ++r) {
+            active[r] = now.at(r, *recency) < *lapsed_after_days;
+            lapsed += active[r] ? 0 : 1;
+        }
+    }
+    nlohmann::json out =
+        write_scores(file, "user", now.user_names, p, reasons, threshold, top_n, "user", active);
+    if (!active.empty()) {
+        out["lapsed"] = {{"users", lapsed},
+                         {"rule", "no event in the last " + format_days(*lapsed_after_days) +
+                                      " days: already gone by the churn definition, so neither "
+                                      "trained on nor listed as at risk (the scores file has them "
+                                      "last, in band \"lapsed\")"}};
+    }
+    return out;
+}
+
+namespace {
 
 nlohmann::json run_task(const EventTable& table, const PredictJobOptions& options,
                         const std::string& task, const std::string& target_event) {
@@ -124,6 +141,10 @@ nlohmann::json run_task(const EventTable& table, const PredictJobOptions& option
     FeatureOptions fo;
     fo.horizon_days = options.horizon_days;
     fo.target_event = target_event;
+    // Churn examples are users still active at the cutoff: one with no event for the whole
+    // horizon has already left by the definition, and counting such easy cases would flatter
+    // every figure (and the recency rule most of all).
+    fo.active_within_days = task == "churn" ? options.horizon_days : 0;
     fo.zone = TimeZone::named(options.tz);
     Seconds end = *std::max_element(table.time.begin(), table.time.end()) + 1;
     Seconds horizon = Seconds{options.horizon_days} * kSecondsPerDay;
@@ -183,47 +204,22 @@ nlohmann::json run_task(const EventTable& table, const PredictJobOptions& option
     }
 
     // Scores as of now, with reasons.
-    FeatureMatrix now = build_current_features(table, fo);
-    Dataset scoring = to_dataset(now, std::nullopt);
-    std::vector<double> p = selection.model->predict_proba(scoring);
-    std::vector<Attribution> why = selection.model->explain(scoring);
-    std::vector<double> medians = column_medians(now);
-    fs::path dir = fs::path(options.out_dir) / "predict";
-    fs::create_directories(dir);
-    fs::path scores_file = dir / (task + "_scores.csv");
-    std::ofstream scores(scores_file);
-    scores << "user,probability,risk_band,reason_1,reason_2,reason_3\n";
-    std::vector<std::size_t> order(now.n_rows());
-    std::iota(order.begin(), order.end(), std::size_t{0});
-    std::stable_sort(order.begin(), order.end(),
-                     [&](std::size_t a, std::size_t b) { return p[a] > p[b]; });
-    nlohmann::json top = nlohmann::json::array();
-    std::map<std::string, std::uint64_t> bands;
-    for (std::size_t r : order) {
-        std::vector<std::string> reasons = reasons_of(now, r, why[r], medians);
-        std::string band = risk_band(p[r], selection.threshold);
-        ++bands[band];
-        scores << csv_field(now.user_names[r]) << ',' << p[r] << ',' << band;
-        for (std::size_t k = 0; k < kReasons; ++k) {
-            scores << ',' << (k < reasons.size() ? csv_field(reasons[k]) : "");
-        }
-        scores << '\n';
-        if (top.size() < options.top_at_risk) {
-            top.push_back({{"user", now.user_names[r]},
-                           {"probability", p[r]},
-                           {"risk_band", band},
-                           {"reasons", reasons}});
-        }
+    fs::path scores_file = fs::path(options.out_dir) / "predict" / (task + "_scores.csv");
+    std::optional<double> lapsed_after;
+    if (task == "churn") {
+        lapsed_after = options.horizon_days;
     }
-    if (!scores) {
-        throw_io(scores_file.string() + ": write failed");
+    FeatureOptions everyone = fo;
+    everyone.active_within_days = 0;  // the scores file lists every user, the lapsed marked
+    nlohmann::json scored = score_users(table, *selection.model, selection.threshold, everyone,
+                                        scores_file, options.top_at_risk, lapsed_after);
+    if (scored.contains("lapsed")) {
+        out["lapsed"] = scored["lapsed"];
     }
-    out["scores_file"] = scores_file.string();
-    out["risk_bands"] = bands;
-    out["risk_band_rule"] =
-        "high: probability at or above the decision threshold; medium: at or "
-        "above half of it; low: below";
-    out[task == "churn" ? "top_at_risk" : "top_likely"] = top;
+    out["scores_file"] = scored["scores_file"];
+    out["risk_bands"] = scored["risk_bands"];
+    out["risk_band_rule"] = risk_band_rule();
+    out[task == "churn" ? "top_at_risk" : "top_likely"] = scored["top"];
 
     fs::path model_dir = fs::path(options.out_dir) / "models" / task;
     save_classifier(model_dir, *selection.model, split.train.feature_names, selection.threshold,
@@ -231,7 +227,8 @@ nlohmann::json run_task(const EventTable& table, const PredictJobOptions& option
                      {"target_event", target_event},
                      {"horizon_days", options.horizon_days},
                      {"event_names", fo.event_names},
-                     {"tz", options.tz}});
+                     {"tz", options.tz},
+                     {"store", options.store}});
     out["model_dir"] = model_dir.string();
     log::info("predict: " + task + ": chose " + selection.chosen + " (" + selection.why +
               "); scores in " + scores_file.string());

@@ -15,21 +15,28 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "sextant/core/time.h"
 #include "sextant/data/event_table.h"
+#include "sextant/predict/classifier.h"
+#include "sextant/predict/features.h"
 
 namespace sextant {
 
 struct PredictJobOptions {
-    std::string out_dir;         // scores go to OUT/predict/, models to OUT/models/
-    int horizon_days = 30;       // --horizon
-    std::string target_event;    // --target-event; empty: a purchase-like name when present
-    std::string tz = "UTC";      // day boundaries of the features and the forecasts
-    double budget_seconds = 60;  // training budget of the neural models, shared
+    std::string out_dir;       // scores go to OUT/predict/, models to OUT/models/
+    std::string store;         // the store the table came from, recorded in the models' meta
+    int horizon_days = 30;     // --horizon
+    std::string target_event;  // --target-event; empty: a purchase-like name when present
+    std::string tz = "UTC";    // day boundaries of the features and the forecasts
+    // The main job's --budget: the forecasts' LSTMs get a sixth of it each; the classifiers are
+    // bounded by their epochs and early stopping, a few seconds in all.
+    double budget_seconds = 60;
     std::uint64_t seed = 42;
     std::size_t top_at_risk = 20;  // users listed in the summary and the report
 };
@@ -43,5 +50,16 @@ nlohmann::json run_predictions(const EventTable& table, const PredictJobOptions&
 // that reads as a purchase ("purchase", "buy", "order", "checkout", "transaction", ...; case
 // and separators ignored); empty when none does.
 std::string purchase_like_event(const EventTable& table);
+
+// Scores every user of `table` as of now (build_current_features with `features`, whose
+// event_names and zone must be the model's) and writes the scores file (app/scores_file.h) with
+// each user's three strongest reasons. Returns write_scores()'s JSON.
+//
+// With `lapsed_after_days` (churn: the horizon), users without an event for that long have
+// already left by the model's own definition: they stay in the scores file but not in "top",
+// which lists the users still active who are most likely to leave, and "lapsed" counts them.
+nlohmann::json score_users(const EventTable& table, const Classifier& model, double threshold,
+                           const FeatureOptions& features, const std::filesystem::path& file,
+                           std::size_t top_n, std::optional<double> lapsed_after_days = {});
 
 }  // namespace sextant

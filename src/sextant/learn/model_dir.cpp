@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -473,7 +474,9 @@ const nlohmann::json* find_dotted(const nlohmann::json& root, const std::string&
 
 template <typename T>
 const char* expected_kind() {
-    if constexpr (std::is_same_v<T, std::string>) {
+    if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+        return "an array of strings";
+    } else if constexpr (std::is_same_v<T, std::string>) {
         return "a string";
     } else if constexpr (std::is_same_v<T, bool>) {
         return "true or false";
@@ -488,7 +491,10 @@ const char* expected_kind() {
 
 template <typename T>
 bool fits(const nlohmann::json& v) {
-    if constexpr (std::is_same_v<T, std::string>) {
+    if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+        return v.is_array() &&
+               std::all_of(v.begin(), v.end(), [](const auto& e) { return e.is_string(); });
+    } else if constexpr (std::is_same_v<T, std::string>) {
         return v.is_string();
     } else if constexpr (std::is_same_v<T, bool>) {
         return v.is_boolean();
@@ -524,5 +530,8 @@ template double meta_field<double>(const nlohmann::json&, const std::string&, co
 template bool meta_field<bool>(const nlohmann::json&, const std::string&, const std::string&);
 template std::string meta_field<std::string>(const nlohmann::json&, const std::string&,
                                              const std::string&);
+template std::vector<std::string> meta_field<std::vector<std::string>>(const nlohmann::json&,
+                                                                       const std::string&,
+                                                                       const std::string&);
 
 }  // namespace sextant

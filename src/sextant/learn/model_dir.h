@@ -121,6 +121,7 @@ LoadedModelDir load_model_dir(const std::filesystem::path& dir);
 
 // Reads meta.json field `key` of `meta` as T, or throws kInvalidInput naming `file` and the key
 // ("model/meta.json: field \"config.hidden\": expected a number"). `key` may be a dotted path.
+// T is int, std::int64_t, std::uint64_t, double, bool, std::string or std::vector<std::string>.
 template <typename T>
 T meta_field(const nlohmann::json& meta, const std::string& key, const std::string& file);
 

@@ -7,6 +7,7 @@
 #include <memory>
 #include <numeric>
 #include <random>
+#include <thread>
 
 #include "sextant/core/error.h"
 #include "sextant/core/log.h"
@@ -36,6 +37,94 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(torch::nn::Module& modul
     return std::make_unique<torch::optim::AdamW>(
         module.parameters(),
         torch::optim::AdamWOptions(options.learning_rate).weight_decay(options.weight_decay));
+}
+
+// The data-parallel step of ModuleTask (see the header): the batch's parts on their workers,
+// their gradients summed into the module's. Returns the batch's loss, weighted like the parts.
+BatchResult parallel_backward(torch::nn::Module& module, const ModuleTask& task,
+                              std::span<const std::size_t> batch) {
+    std::size_t workers = task.replicas.size() + 1;
+    std::vector<BatchLoss> losses(workers);
+    std::vector<std::exception_ptr> errors(workers);
+    auto run = [&](std::size_t w) {
+        try {
+            std::size_t first = batch.size() * w / workers;
+            std::size_t last = batch.size() * (w + 1) / workers;
+            torch::nn::Module& m = w == 0 ? module : *task.replicas[w - 1];
+            m.zero_grad();
+            if (last > first) {
+                losses[w] = task.worker_loss(w, batch.subspan(first, last - first));
+                losses[w].loss.backward();
+            }
+        } catch (...) {
+            errors[w] = std::current_exception();
+        }
+    };
+    std::vector<std::thread> threads;
+    for (std::size_t w = 1; w < workers; ++w) {
+        threads.emplace_back(run, w);
+    }
+    run(0);
+    for (std::thread& t : threads) {
+        t.join();
+    }
+    for (const std::exception_ptr& e : errors) {
+        if (e) {
+            std::rethrow_exception(e);
+        }
+    }
+    double total = 0;
+    for (const BatchLoss& l : losses) {
+        total += static_cast<double>(l.n_samples);
+    }
+    BatchResult result;
+    if (!(total > 0)) {
+        return result;
+    }
+    torch::NoGradGuard no_grad;
+    std::vector<torch::Tensor> params = module.parameters();
+    std::vector<std::vector<torch::Tensor>> replica_params;
+    for (torch::nn::Module* r : task.replicas) {
+        replica_params.push_back(r->parameters());
+    }
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        torch::Tensor& grad = params[i].mutable_grad();
+        if (!grad.defined()) {
+            grad = torch::zeros_like(params[i]);
+        } else {
+            grad.mul_(static_cast<double>(losses[0].n_samples) / total);
+        }
+        for (std::size_t w = 1; w < workers; ++w) {
+            const torch::Tensor& g = replica_params[w - 1][i].grad();
+            if (g.defined()) {
+                grad.add_(g, static_cast<double>(losses[w].n_samples) / total);
+            }
+        }
+    }
+    for (const BatchLoss& l : losses) {
+        if (l.n_samples > 0) {
+            result.loss += l.loss.item<double>() * static_cast<double>(l.n_samples) / total;
+        }
+        result.n_samples += l.n_samples;
+    }
+    return result;
+}
+
+// Sets every replica's weights (and buffers) to the module's.
+void sync_replicas(const torch::nn::Module& module, const ModuleTask& task) {
+    torch::NoGradGuard no_grad;
+    std::vector<torch::Tensor> params = module.parameters();
+    std::vector<torch::Tensor> buffers = module.buffers();
+    for (torch::nn::Module* r : task.replicas) {
+        std::vector<torch::Tensor> rp = r->parameters();
+        std::vector<torch::Tensor> rb = r->buffers();
+        for (std::size_t i = 0; i < params.size(); ++i) {
+            rp[i].copy_(params[i]);
+        }
+        for (std::size_t i = 0; i < buffers.size(); ++i) {
+            rb[i].copy_(buffers[i]);
+        }
+    }
 }
 
 }  // namespace
@@ -73,14 +162,29 @@ void ParameterSnapshot::restore(torch::nn::Module& module) const {
 
 LearningCurve train_module(torch::nn::Module& module, const ModuleTask& task,
                            const TrainOptions& options) {
-    if (!task.batch_loss || !task.validate) {
-        throw_invalid("train_module: batch_loss and validate are required");
+    if ((!task.batch_loss && !task.worker_loss) || !task.validate) {
+        throw_invalid("train_module: batch_loss (or worker_loss) and validate are required");
     }
     // libtorch's optimizers check these with c10::Error; say it as a user error first.
     if (!(options.learning_rate >= 0) || !(options.weight_decay >= 0)) {
         throw_invalid("train_module: learning_rate and weight_decay must be numbers >= 0");
     }
-    if (options.threads > 0) {
+    const bool parallel = task.worker_loss && options.threads > 1 &&
+                          task.replicas.size() + 1 == static_cast<std::size_t>(options.threads);
+    if (task.worker_loss && options.threads > 1 && !parallel) {
+        throw Error(ErrorKind::kInternal, task.what + ": " + std::to_string(task.replicas.size()) +
+                                              " replicas for " + std::to_string(options.threads) +
+                                              " threads");
+    }
+    if (parallel) {
+        for (torch::nn::Module* r : task.replicas) {
+            if (r == nullptr || r->parameters().size() != module.parameters().size()) {
+                throw Error(ErrorKind::kInternal, task.what + ": a replica of another shape");
+            }
+        }
+        // Each worker computes on its own thread; libtorch's intra-op pool would only contend.
+        torch::set_num_threads(1);
+    } else if (options.threads > 0) {
         torch::set_num_threads(options.threads);
     }
     if (options.keep_freed_memory) {
@@ -104,6 +208,12 @@ LearningCurve train_module(torch::nn::Module& module, const ModuleTask& task,
         std::iota(order.begin(), order.end(), std::size_t{0});
         std::shuffle(order.begin(), order.end(), rng);
         module.train();
+        if (parallel) {
+            sync_replicas(module, task);  // also after a resume or a restore of the best weights
+            for (torch::nn::Module* r : task.replicas) {
+                r->train();
+            }
+        }
         return (order.size() + options.batch_size - 1) / options.batch_size;
     };
     cb.set_learning_rate = [&](double lr) {
@@ -114,14 +224,25 @@ LearningCurve train_module(torch::nn::Module& module, const ModuleTask& task,
     cb.train_batch = [&](std::size_t b) {
         std::size_t first = b * options.batch_size;
         std::size_t n = std::min(options.batch_size, order.size() - first);
-        BatchLoss batch = task.batch_loss(std::span<const std::size_t>(order.data() + first, n));
-        optimizer->zero_grad();
-        batch.loss.backward();
+        std::span<const std::size_t> examples(order.data() + first, n);
+        BatchResult result;
+        if (parallel) {
+            result = parallel_backward(module, task, examples);
+        } else {
+            BatchLoss batch =
+                task.batch_loss ? task.batch_loss(examples) : task.worker_loss(0, examples);
+            optimizer->zero_grad();
+            batch.loss.backward();
+            result = BatchResult{batch.loss.item<double>(), batch.n_samples};
+        }
         if (options.clip_grad_norm > 0) {
             torch::nn::utils::clip_grad_norm_(module.parameters(), options.clip_grad_norm);
         }
         optimizer->step();
-        return BatchResult{batch.loss.item<double>(), batch.n_samples};
+        if (parallel) {
+            sync_replicas(module, task);
+        }
+        return result;
     };
     cb.validate = [&] {
         module.eval();

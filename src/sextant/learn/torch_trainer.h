@@ -62,6 +62,19 @@ struct ModuleTask {
     std::function<void(int epoch)> begin_epoch;
     // Optional clock seam, as in TrainCallbacks.
     std::function<double()> clock;
+
+    // Optional data parallelism. With options.threads = W > 1 and W - 1 `replicas` (modules of
+    // the module's structure, owned by the model), every batch is cut into W contiguous parts
+    // of nearly equal size; part w is computed by worker_loss(w, part) on its own thread, with
+    // one libtorch thread each: worker 0 on the module itself, worker w on replicas[w - 1]. The
+    // gradients are summed into the module's, each part weighted by its share of the batch's
+    // samples, so a step is the step of the whole batch (up to the order of float sums); the
+    // replicas are then set to the module's new weights. Unlike intra-op threads, which barely
+    // help on small cores-bound models, this keeps every core busy on its own GEMMs.
+    // worker_loss must be safe to call from two threads at once for different workers (its own
+    // scratch and random stream per worker). Runs with threads > 1 are not bit-repeatable.
+    std::vector<torch::nn::Module*> replicas;
+    std::function<BatchLoss(std::size_t worker, std::span<const std::size_t> examples)> worker_loss;
 };
 
 // Trains `module` on `task` with options.optimizer (AdamW by default: decoupled weight decay)

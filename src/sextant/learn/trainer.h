@@ -66,10 +66,12 @@ struct TrainOptions {
     std::string checkpoint_dir = "";
     // Continue from the checkpoint in checkpoint_dir when there is one (else start afresh).
     bool resume = false;
-    // Intra-op threads for libtorch (torch::set_num_threads, process-wide); 0 leaves the
-    // setting alone. 1 is the default: on 2 cores with Debian's libtorch, 2 threads trained
-    // GRU4Rec on MovieLens ~3x slower than 1 (7,000 vs 20,500 samples/s with the pthread
-    // OpenBLAS; 900 vs 2,100 with the reference BLAS), as torch's and BLAS's threads contend.
+    // Training threads. A model that gives its ModuleTask replicas (GRU4Rec, SASRec) trains
+    // data-parallel on them, one libtorch thread each (torch_trainer.h): on 2 cores 1.45x and
+    // 1.9x the samples/s of one thread. Other models use them as libtorch's intra-op threads
+    // (torch::set_num_threads, process-wide), which gain little on 2 cores: as intra-op threads
+    // they once trained GRU4Rec ~3x slower than one (7,000 vs 20,500 samples/s), torch's and
+    // BLAS's threads contending. 0 leaves the setting alone. 1, the default, is bit-repeatable.
     int threads = 1;
     // Raises glibc's mmap and trim thresholds (mallopt, process-wide, never undone) so that
     // large tensors freed every step stay in the heap for the next step. Otherwise each step

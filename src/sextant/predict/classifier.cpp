@@ -8,6 +8,7 @@
 
 #include "sextant/core/error.h"
 #include "sextant/core/log.h"
+#include "sextant/predict/calibration.h"
 #include "sextant/predict/dense_net.h"
 #include "sextant/predict/ensemble.h"
 #include "sextant/predict/gbdt.h"
@@ -289,6 +290,75 @@ std::vector<std::unique_ptr<Classifier>> default_classifiers(std::uint64_t seed)
     return out;
 }
 
+// Platt scaling of the chosen model on the validation part (predict/calibration.h); the threshold
+// is chosen again on the calibrated probabilities. Kept only when it lowers the log loss of
+// validation rows it was not fitted on (two-fold cross-fitting): a model that is calibrated
+// already, or a validation part too small to say, stays as it is.
+void calibrate(SelectionResult& result, const Dataset& valid, const std::vector<double>& p,
+               const std::vector<double>& weights, const SelectionOptions& options) {
+    CalibrationReport& report = result.calibration;
+    report.log_loss_before = log_loss(valid.labels, p, weights);
+    report.brier_before = brier_score(valid.labels, p, weights);
+    std::optional<PlattScaling> platt = fit_platt(valid.labels, p, weights);
+    if (!platt) {
+        report.reason = "Platt scaling is undefined on the validation part";
+        return;
+    }
+    std::optional<double> held_out = cross_fitted_log_loss(valid.labels, p, weights);
+    if (held_out) {
+        report.log_loss_cross_fitted = Figure::of(*held_out);
+    } else {
+        report.log_loss_cross_fitted = Figure::none("a half of the validation part lacks a class");
+    }
+    if (!held_out || !report.log_loss_before.value || *held_out >= *report.log_loss_before.value) {
+        report.reason =
+            "Platt scaling did not lower the log loss of validation rows it was not fitted on";
+        return;
+    }
+    std::vector<double> q(p.size());
+    for (std::size_t i = 0; i < p.size(); ++i) {
+        q[i] = apply_platt(*platt, p[i]);
+    }
+    report.platt = platt;
+    report.log_loss_after = log_loss(valid.labels, q, weights);
+    report.brier_after = brier_score(valid.labels, q, weights);
+    result.model = std::make_shared<CalibratedClassifier>(result.model, *platt);
+    result.threshold_choice = choose_threshold(valid.labels, q, options.threshold, weights);
+}
+
+// Fewer positives than this in the validation or test part make their figures anecdotes.
+constexpr std::uint64_t kFewPositives = 10;
+
+std::vector<std::string> selection_warnings(const SelectionResult& result, const DataSplit& split) {
+    std::vector<std::string> out;
+    ClassBalance valid = class_balance(split.valid);
+    ClassBalance test = class_balance(split.test);
+    if (valid.n_positives < kFewPositives || test.n_positives < kFewPositives) {
+        out.push_back("only " + std::to_string(valid.n_positives) +
+                      " positives in validation and " + std::to_string(test.n_positives) +
+                      " in test: the choice of model and every figure rest on a handful of cases");
+    }
+    const std::optional<double>& auc = result.test.roc_auc.value;
+    if (auc && *auc >= 0.99) {
+        std::string strongest;
+        if (!result.importance.empty()) {
+            auto top = std::max_element(result.importance.begin(), result.importance.end());
+            std::size_t c = static_cast<std::size_t>(top - result.importance.begin());
+            if (c < split.train.feature_names.size()) {
+                strongest = " (the strongest feature is \"" + split.train.feature_names[c] + "\")";
+            }
+        }
+        out.push_back("test ROC-AUC " + figure_text(result.test.roc_auc) +
+                      " is almost perfect: check for a leak, a column known only after the "
+                      "outcome or an id in file order" +
+                      strongest);
+    } else if (auc && *auc < 0.6) {
+        out.push_back("test ROC-AUC " + figure_text(result.test.roc_auc) +
+                      " is close to chance (0.5): these features barely predict the target");
+    }
+    return out;
+}
+
 SelectionResult select_classifier(std::vector<std::unique_ptr<Classifier>> candidates,
                                   const DataSplit& split, const SelectionOptions& options) {
     if (candidates.empty()) {
@@ -314,7 +384,7 @@ SelectionResult select_classifier(std::vector<std::unique_ptr<Classifier>> candi
     result.fitted_balance = class_balance(train);
     log::info("training part: " + std::to_string(result.train_balance.n_positives) +
               " positives, " + std::to_string(result.train_balance.n_negatives) + " negatives (" +
-              std::to_string(*result.train_balance.negatives_per_positive) +
+              figure_text(Figure::of(*result.train_balance.negatives_per_positive)) +
               " per positive); imbalance handling: " + to_string(options.imbalance));
     // Early stopping sees validation weighted like the training objective (see the header).
     Dataset early_stop = split.valid;
@@ -346,6 +416,7 @@ SelectionResult select_classifier(std::vector<std::unique_ptr<Classifier>> candi
         report.fit_seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         std::vector<double> p = models[m]->predict_proba(split.valid);
+        valid_probabilities.push_back(p);
         report.roc_auc = roc_auc(split.valid.labels, p, valid_weights);
         report.average_precision = average_precision(split.valid.labels, p, valid_weights);
         report.log_loss = log_loss(split.valid.labels, p, valid_weights);
@@ -378,8 +449,11 @@ SelectionResult select_classifier(std::vector<std::unique_ptr<Classifier>> candi
                                                                : chosen.average_precision) +
         " of " + std::to_string(models.size()) + " candidates";
     result.threshold_choice = chosen.threshold;
-    if (chosen.threshold.threshold) {
-        result.threshold = *chosen.threshold.threshold;
+    if (options.calibrate) {
+        calibrate(result, split.valid, valid_probabilities[*best], valid_weights, options);
+    }
+    if (result.threshold_choice.threshold) {
+        result.threshold = *result.threshold_choice.threshold;
     } else {
         result.threshold = 0.5;
         result.threshold_choice.reason += "; using 0.5";
@@ -392,6 +466,10 @@ SelectionResult select_classifier(std::vector<std::unique_ptr<Classifier>> candi
     result.test =
         evaluate_binary(split.test.labels, test_p, test_options, weights_as_double(split.test));
     result.importance = feature_importance(*result.model, split.valid);
+    result.warnings = selection_warnings(result, split);
+    for (const std::string& w : result.warnings) {
+        log::warn("model selection: " + w);
+    }
     return result;
 }
 
@@ -421,7 +499,29 @@ nlohmann::json to_json(const SelectionResult& result,
             {"threshold", result.threshold},
             {"threshold_choice", to_json(result.threshold_choice)},
             {"test", to_json(result.test)},
-            {"importance", std::move(importance)}};
+            {"importance", std::move(importance)},
+            {"calibration", to_json(result.calibration)},
+            {"warnings", result.warnings}};
+}
+
+nlohmann::json to_json(const CalibrationReport& report) {
+    nlohmann::json j;
+    if (report.platt) {
+        j = {{"method", "platt"},
+             {"a", report.platt->a},
+             {"b", report.platt->b},
+             {"fitted_on", "validation part"}};
+    } else {
+        j = {{"method", "none"}, {"reason", report.reason}};
+    }
+    put_figure(j, "valid_log_loss_before", report.log_loss_before);
+    put_figure(j, "valid_brier_before", report.brier_before);
+    put_figure(j, "valid_log_loss_cross_fitted", report.log_loss_cross_fitted);
+    if (report.platt) {
+        put_figure(j, "valid_log_loss_after", report.log_loss_after);
+        put_figure(j, "valid_brier_after", report.brier_after);
+    }
+    return j;
 }
 
 // ---- Model directories ----------------------------------------------------------------------
@@ -441,6 +541,10 @@ void save_classifier(const std::filesystem::path& dir, const Classifier& model,
     files.meta["config"] = model.config();
     files.meta["feature_names"] = feature_names;
     files.meta["threshold"] = threshold;
+    if (const auto* calibrated = dynamic_cast<const CalibratedClassifier*>(&model)) {
+        files.meta["calibration"] = {
+            {"method", "platt"}, {"a", calibrated->platt().a}, {"b", calibrated->platt().b}};
+    }
     model.save(files.weights);
     save_model_dir(dir, files);
 }
@@ -450,22 +554,30 @@ LoadedClassifier load_classifier(const std::filesystem::path& dir) {
     std::string source = (dir / "meta.json").string();
     LoadedClassifier out;
     std::string kind = meta_field<std::string>(loaded.meta, "kind", source);
-    const nlohmann::json* names =
-        loaded.meta.contains("feature_names") ? &loaded.meta["feature_names"] : nullptr;
-    if (names == nullptr || !names->is_array()) {
-        throw_invalid(source + ": field \"feature_names\": expected an array of names");
+    const std::vector<std::string>& kinds = classifier_kinds();
+    if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) {
+        throw_invalid(dir.string() + " holds a \"" + kind +
+                      "\" model, not a prediction model (those come from `sextant predict train` "
+                      "and from `sextant run`, in OUT/models/churn and OUT/models/propensity)");
     }
-    for (const auto& name : *names) {
-        if (!name.is_string()) {
-            throw_invalid(source + ": field \"feature_names\": expected an array of names");
-        }
-        out.feature_names.push_back(name.get<std::string>());
-    }
+    out.feature_names = meta_field<std::vector<std::string>>(loaded.meta, "feature_names", source);
     out.threshold = meta_field<double>(loaded.meta, "threshold", source);
     nlohmann::json config =
         loaded.meta.contains("config") ? loaded.meta["config"] : nlohmann::json::object();
     out.model = make_classifier(kind, config, source);
     out.model->load(loaded.weights);
+    if (loaded.meta.contains("calibration")) {
+        const nlohmann::json& c = loaded.meta["calibration"];
+        std::string field = source + ": field \"calibration\"";
+        if (!c.is_object() || meta_field<std::string>(c, "method", field) != "platt") {
+            throw_invalid(field + ": expected {\"method\": \"platt\", \"a\", \"b\"}");
+        }
+        PlattScaling platt{meta_field<double>(c, "a", field), meta_field<double>(c, "b", field)};
+        if (!(platt.a > 0) || !std::isfinite(platt.a) || !std::isfinite(platt.b)) {
+            throw_invalid(field + ": the slope \"a\" must be a finite number above 0");
+        }
+        out.model = std::make_unique<CalibratedClassifier>(std::move(out.model), platt);
+    }
     if (out.model->n_features() != out.feature_names.size()) {
         throw_invalid(source + ": " + std::to_string(out.feature_names.size()) +
                       " feature names for weights of " + std::to_string(out.model->n_features()) +

@@ -166,6 +166,7 @@ struct SelectionOptions {
     SelectionMetric metric = SelectionMetric::kAveragePrecision;
     ThresholdRule threshold;            // how the decision threshold is chosen on validation
     bool add_ensemble = true;           // also try the mean of the candidates (with >= 2 of them)
+    bool calibrate = true;              // Platt-scale the chosen model on validation
     std::uint64_t seed = 42;            // for resampling
     BinaryMetricsOptions test_metrics;  // its threshold is replaced by the chosen one
 };
@@ -180,6 +181,25 @@ struct CandidateReport {
     double fit_seconds = 0;
 };
 
+// sigmoid(a * log-odds + b): Platt scaling of a model's probabilities (predict/calibration.h).
+struct PlattScaling {
+    double a = 1;  // slope on the model's log-odds; > 0
+    double b = 0;  // intercept
+};
+
+// What calibrating the chosen model did (predict/calibration.h), on the validation part.
+struct CalibrationReport {
+    std::optional<PlattScaling> platt;  // nullopt: not calibrated, `reason` says why
+    std::string reason;
+    Figure log_loss_before;
+    Figure log_loss_after;  // set only when calibrated
+    // Two-fold cross-fitted log loss of the scaling (calibration.h): what decides whether it is
+    // kept.
+    Figure log_loss_cross_fitted;
+    Figure brier_before;
+    Figure brier_after;
+};
+
 struct SelectionResult {
     ClassBalance train_balance;   // the training part before rebalancing
     ClassBalance fitted_balance;  // what the models were fitted on
@@ -189,18 +209,25 @@ struct SelectionResult {
     std::string why;                          // e.g. "best validation average precision 0.71"
     double threshold = 0.5;                   // the decision threshold chosen on validation
     ThresholdChoice threshold_choice;
-    BinaryMetrics test;                 // the chosen model on the test part, once
-    std::vector<double> importance;     // feature_importance() on validation rows
-    std::shared_ptr<Classifier> model;  // the chosen model, fitted
+    BinaryMetrics test;              // the chosen model on the test part, once
+    std::vector<double> importance;  // feature_importance() on validation rows
+    CalibrationReport calibration;
+    // What a reader should know before trusting the figures, each one sentence (also logged):
+    // too few positives to judge, a near-perfect test score (a leak?), a score near chance.
+    std::vector<std::string> warnings;
+    // The chosen model, fitted (wrapped in a CalibratedClassifier when calibration was kept).
+    std::shared_ptr<Classifier> model;
 };
 
 // Fits every candidate on the rebalanced training part, scores them on the validation part,
-// chooses the best by options.metric (ties: the earlier candidate, so simpler models win), its
-// threshold by options.threshold (0.5 when none can be chosen, said in threshold_choice.reason),
-// then evaluates it once on the test part with evaluate_binary(). Throws sextant::Error
-// (kInvalidInput) when there is no candidate, a part fails validation, the training part holds
-// a single class, the validation part lacks a class (nothing can be compared), or the test part
-// is empty.
+// chooses the best by options.metric (ties: the earlier candidate, so simpler models win),
+// calibrates it on the validation part (options.calibrate; kept when it lowers the cross-fitted
+// validation log loss), chooses its threshold by options.threshold on its final validation
+// probabilities (0.5 when none can be chosen, said in threshold_choice.reason), then evaluates it
+// once on the test part with evaluate_binary(). The candidates' own figures are before calibration.
+// Throws sextant::Error (kInvalidInput) when there is no candidate, a part fails validation, the
+// training part holds a single class, the validation part lacks a class (nothing can be compared),
+// or the test part is empty.
 SelectionResult select_classifier(std::vector<std::unique_ptr<Classifier>> candidates,
                                   const DataSplit& split, const SelectionOptions& options = {});
 
@@ -209,14 +236,21 @@ std::vector<std::unique_ptr<Classifier>> default_classifiers(std::uint64_t seed 
 
 // JSON of a selection (no model): train_balance, fitted_balance, imbalance, candidates[], chosen,
 // why, threshold, threshold_choice, test, importance[{feature, value}] (feature names of
-// `feature_names`, which must match importance in length or be empty).
+// `feature_names`, which must match importance in length or be empty), calibration, warnings[].
+// {"method": "platt", "a", "b", "fitted_on", "valid_log_loss_before", "valid_log_loss_after",
+// "valid_log_loss_cross_fitted", "valid_brier_before", "valid_brier_after"}, or
+// {"method": "none", "reason", the _before figures and the cross-fitted one}.
+nlohmann::json to_json(const CalibrationReport& report);
+
 nlohmann::json to_json(const SelectionResult& result,
                        const std::vector<std::string>& feature_names = {});
 
 // ---- Model directories ----------------------------------------------------------------------
 
 // Writes a fitted classifier as a model directory (learn/model_dir.h): meta.json holds "kind",
-// "config", "feature_names" and "threshold", plus `extra` keys; weights.bin the model's arrays.
+// "config", "feature_names" and "threshold" ("calibration" {"method": "platt", "a", "b"} for a
+// CalibratedClassifier, whose kind is its inner model's), plus `extra` keys; weights.bin the
+// model's arrays.
 void save_classifier(const std::filesystem::path& dir, const Classifier& model,
                      const std::vector<std::string>& feature_names, double threshold,
                      const nlohmann::json& extra = nlohmann::json::object());

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <numeric>
 
 #include "sextant/core/error.h"
@@ -112,16 +113,18 @@ std::vector<DailySeries> daily_series(const EventTable& table, const TimeZone& z
         last = std::max(last, d);
     }
     auto n = static_cast<std::size_t>(last - first + 1);
-    DailySeries users{"active_users", first, std::vector<double>(n, 0.0)};
-    DailySeries events{"events", first, std::vector<double>(n, 0.0)};
-    DailySeries value{"value", first, std::vector<double>(n, 0.0)};
+    DailySeries users{"active_users", first, std::vector<double>(n, 0.0), {}};
+    DailySeries events{"events", first, std::vector<double>(n, 0.0), {}};
+    DailySeries value{"value", first, std::vector<double>(n, 0.0), {}};
     bool any_value = false;
     std::vector<Day> days;
+    std::vector<Seconds> latest(n, -1);  // per day, the latest event's seconds since midnight
     for (std::uint32_t u = 0; u < table.n_users(); ++u) {
         days.clear();
         for (std::uint64_t e = table.user_begin(u); e < table.user_end(u); ++e) {
             Day d = zone.day_of(table.time[e]);
             auto i = static_cast<std::size_t>(d - first);
+            latest[i] = std::max(latest[i], table.time[e] - zone.start_of(d));
             events.values[i] += 1;
             if (!std::isnan(table.value[e])) {
                 value.values[i] += table.value[e];
@@ -134,6 +137,35 @@ std::vector<DailySeries> daily_series(const EventTable& table, const TimeZone& z
         for (Day d : days) {
             users.values[static_cast<std::size_t>(d - first)] += 1;
         }
+    }
+    std::vector<Seconds> others;
+    for (std::size_t i = 0; i + 1 < n; ++i) {
+        if (latest[i] >= 0) {
+            others.push_back(latest[i]);
+        }
+    }
+    std::string left_out;
+    if (others.size() >= 7) {
+        // The 10th percentile: a day that merely ends a little early is not cut.
+        auto mid = others.begin() + static_cast<std::ptrdiff_t>(others.size() / 10);
+        std::nth_element(others.begin(), mid, others.end());
+        if (latest[n - 1] < *mid) {
+            auto clock = [](Seconds s) {
+                char buffer[16];
+                std::snprintf(buffer, sizeof buffer, "%02d:%02d", static_cast<int>(s / 3600),
+                              static_cast<int>(s / 60 % 60));
+                return std::string(buffer);
+            };
+            left_out = "the last day, " + format_day(last) +
+                       ", looks partial: its last event is at " + clock(latest[n - 1]) +
+                       ", nine days in ten end after " + clock(*mid);
+        }
+    }
+    for (DailySeries* series : {&users, &events, &value}) {
+        if (!left_out.empty()) {
+            series->values.pop_back();
+        }
+        series->left_out = left_out;
     }
     out.push_back(std::move(users));
     out.push_back(std::move(events));
@@ -203,6 +235,9 @@ double percentile(std::vector<double> values, double p) {
     return values[below] + frac * (values[above] - values[below]);
 }
 
+// How much lower the LSTM's validation MAE must be than the better baseline's for it to be chosen.
+constexpr double kLstmMargin = 0.05;
+
 SeriesForecast forecast_series(const DailySeries& series, const ForecastOptions& o) {
     const std::size_t n = o.horizon, c = o.context, total = series.values.size();
     if (n == 0 || c == 0 || o.hidden == 0 || o.season == 0 || o.moving_average == 0) {
@@ -220,6 +255,7 @@ SeriesForecast forecast_series(const DailySeries& series, const ForecastOptions&
     const std::size_t test_start = total - n, valid_start = total - 2 * n;
     SeriesForecast out;
     out.name = series.name;
+    out.left_out = series.left_out;
     out.test_first_day = series.first_day + static_cast<Day>(test_start);
     out.future_first_day = series.first_day + static_cast<Day>(total);
     out.test_actual.assign(y.begin() + static_cast<std::ptrdiff_t>(test_start), y.end());
@@ -287,7 +323,21 @@ SeriesForecast forecast_series(const DailySeries& series, const ForecastOptions&
 
     // Each method: validation forecast (chooses it and sets its interval), test forecast,
     // future forecast.
-    auto run_method = [&](const std::string& method, auto predict) {
+    bool nonnegative =
+        std::all_of(fit_part.begin(), fit_part.end(), [](double v) { return v >= 0; });
+    auto floor = [&](std::vector<double>& v) {
+        if (nonnegative) {
+            for (double& x : v) {
+                x = std::max(x, 0.0);
+            }
+        }
+    };
+    auto run_method = [&](const std::string& method, auto predict_raw) {
+        auto predict = [&](std::size_t end) {
+            std::vector<double> v = predict_raw(end);
+            floor(v);
+            return v;
+        };
         MethodForecast valid;
         valid.point = predict(valid_start);
         MethodForecast f;
@@ -295,6 +345,8 @@ SeriesForecast forecast_series(const DailySeries& series, const ForecastOptions&
         f.valid_mae = mean_absolute_error(valid_actual, valid.point);
         f.point = predict(test_start);
         add_interval(f, valid_actual, valid.point);
+        floor(f.low);
+        floor(f.high);
         f.test_mae = mean_absolute_error(out.test_actual, f.point);
         f.test_smape = smape(out.test_actual, f.point);
         MethodForecast future;
@@ -302,6 +354,8 @@ SeriesForecast forecast_series(const DailySeries& series, const ForecastOptions&
         future.valid_mae = f.valid_mae;
         future.point = predict(total);
         add_interval(future, valid_actual, valid.point);
+        floor(future.low);
+        floor(future.high);
         return std::pair{f, future};
     };
     std::vector<std::pair<MethodForecast, MethodForecast>> results;
@@ -314,12 +368,18 @@ SeriesForecast forecast_series(const DailySeries& series, const ForecastOptions&
     results.push_back(run_method("moving_average", [&](std::size_t end) {
         return moving_average(y.first(end), o.moving_average, n);
     }));
-    std::size_t best = 0;
+    // The better baseline, then the LSTM only when it is clearly better than that (see the
+    // header): on one validation window a near tie says nothing, and the baseline is the one a
+    // reader can check by hand.
+    std::size_t best = 1;
     for (std::size_t m = 0; m < results.size(); ++m) {
         out.methods.push_back(results[m].first);
-        if (results[m].first.valid_mae < results[best].first.valid_mae) {
+        if (m > 1 && results[m].first.valid_mae < results[best].first.valid_mae) {
             best = m;
         }
+    }
+    if (results[0].first.valid_mae < (1 - kLstmMargin) * results[best].first.valid_mae) {
+        best = 0;
     }
     out.chosen = results[best].first.method;
     out.future = results[best].second;
@@ -348,7 +408,8 @@ nlohmann::json SeriesForecast::to_json() const {
             {"chosen", chosen},
             {"future_first_day", format_day(future_first_day)},
             {"future", method_json(future, false)},
-            {"anomalies", anomaly_days}};
+            {"anomalies", anomaly_days},
+            {"left_out", left_out.empty() ? nlohmann::json() : nlohmann::json(left_out)}};
 }
 
 }  // namespace sextant

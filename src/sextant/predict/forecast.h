@@ -14,8 +14,10 @@
 //     10th and 90th percentiles of (actual - forecast) over the N validation days, added to each
 //     point forecast (empirical, so skewed errors give a skewed interval);
 //   - test MAE and sMAPE (mean of 2|a - f| / (|a| + |f|), a day where both are 0 counting 0)
-//     compare the methods on the held-out days; the method with the lowest validation MAE is
-//     chosen, and its forecast of the N days after the data (inputs up to the last day, the
+//     compare the methods on the held-out days. The baseline with the lower validation MAE is
+//     chosen, or the LSTM when its validation MAE is at least 5% lower still (a near tie on one
+//     window of N days says nothing, and a baseline is what a reader can check by hand); the
+//     chosen method's forecast of the N days after the data (inputs up to the last day, the
 //     held-out days included) is the one reported.
 #pragma once
 
@@ -36,10 +38,18 @@ struct DailySeries {
     std::string name;   // "active_users", "events", "value"
     Day first_day = 0;  // the day of values[0]
     std::vector<double> values;
+    // Why the data's last day is not in `values`, when it is not (see daily_series()).
+    std::string left_out;
 };
 
 // Daily active users, events and the sum of event values (NaN values skipped) from the first to
 // the last day of `table` in `zone`. The value series is left out when no event has a value.
+//
+// An export usually stops part way through its last day, which would read as a collapse (and an
+// anomaly) on that day. So the last day is left out, and `left_out` says why, when its last event
+// comes earlier in the day than the last event of nine days in ten: before the 10th percentile,
+// over the other days with events, of each day's latest time of day. Needs a week of other days
+// to judge.
 std::vector<DailySeries> daily_series(const EventTable& table, const TimeZone& zone);
 
 // Monday = 0 .. Sunday = 6.
@@ -73,10 +83,11 @@ struct SeriesForecast {
     Day test_first_day = 0;               // first held-out day
     std::vector<double> test_actual;      // the held-out values
     std::vector<MethodForecast> methods;  // each method's forecast of the held-out days
-    std::string chosen;                   // lowest validation MAE
+    std::string chosen;                   // by validation MAE, as above
     Day future_first_day = 0;             // the day after the data
     MethodForecast future;                // the chosen method's next N days (no test figures)
     std::vector<Day> anomalies;           // held-out days outside the chosen method's interval
+    std::string left_out;                 // DailySeries::left_out
 
     nlohmann::json to_json() const;
 };
@@ -100,9 +111,11 @@ double smape(std::span<const double> actual, std::span<const double> forecast);
 // REQUIRES non-empty values.
 double percentile(std::vector<double> values, double p);
 
-// Runs the protocol above on one series. Throws sextant::Error (kInvalidInput) when the series
-// is shorter than context + 2 x horizon + season days (context, validation, test, and at least a
-// season of training targets), naming the series, its length and what it needs.
+// Runs the protocol above on one series. A series with no negative value before the held-out
+// days (users, events, most revenue) gets forecasts and intervals floored at 0. Throws
+// sextant::Error (kInvalidInput) when the series is shorter than context + 2 x horizon + season
+// days (context, validation, test, and at least a season of training targets), naming the series,
+// its length and what it needs.
 SeriesForecast forecast_series(const DailySeries& series, const ForecastOptions& options);
 
 }  // namespace sextant

@@ -84,14 +84,14 @@ std::vector<double> TableCoder::imputed_numeric(const TableEncoder& encoder, std
     const TableEncoder::Column& column = encoder.columns_[k];
     std::vector<double> values = numeric_values(table, columns[k], rows);
     report.n_missing = count_missing(values);
-    const std::string fallback = " (fallback median " + number_text(column.median) + ")";
+    const std::string fallback = " (fallback median " + display_number(column.median) + ")";
     switch (column.imputation) {
         case Imputation::kMean:
         case Imputation::kMedian:
         case Imputation::kMode:
             fill_constant(values, column.fill);
             report.imputation =
-                std::string(to_string(column.imputation)) + " " + number_text(column.fill);
+                std::string(to_string(column.imputation)) + " " + display_number(column.fill);
             break;
         case Imputation::kForwardFill:
             fill_forward(values, column.median);
@@ -197,10 +197,10 @@ EncodedTable TableCoder::apply(const TableEncoder& encoder, const RawTable& tabl
                 m.values[i * width + offset] = (values[i] - column.offset) / column.divisor;
             }
             col.encoding = column.scaling == Scaling::kZScore
-                               ? "z-score (mean " + number_text(column.offset) + ", std " +
-                                     number_text(column.divisor) + ")"
-                               : "min-max (min " + number_text(column.offset) + ", range " +
-                                     number_text(column.divisor) + ")";
+                               ? "z-score (mean " + display_number(column.offset) + ", std " +
+                                     display_number(column.divisor) + ")"
+                               : "min-max (min " + display_number(column.offset) + ", range " +
+                                     display_number(column.divisor) + ")";
             offset += 1;
         } else if (column.type == ColumnType::kBoolean) {
             std::vector<double> values = boolean_values(table, c, rows.index);

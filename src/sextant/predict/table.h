@@ -12,7 +12,8 @@
 //
 // Definitions:
 //   - Cells are trimmed of spaces and tabs. A cell is missing when it is then empty (so any
-//     all-whitespace cell is missing) or is exactly NA, N/A, null or NULL.
+//     all-whitespace cell is missing) or is, ignoring case, NA, N/A, #N/A, null, NaN or None
+//     (what spreadsheets, databases, pandas and Python write for nothing), or a lone ? or -.
 //   - Boolean words, case-insensitive: true/false, yes/no, y/n, t/f, 1/0. A column is boolean
 //     when every present value is one of them (words of different pairs may mix); so a column
 //     of only 0 and 1 is boolean, one holding 0, 1 and 2 is numeric.
@@ -65,6 +66,12 @@
 //     bucket and are counted (the encoder keeps the XXH3-64 hashes of the training values to
 //     tell them apart).
 //   - Features follow the file's column order; a feature name that would repeat is refused.
+//   - A categorical column with a different value on every training row (20 rows or more) is an
+//     id in disguise: it is left out with a warning, as if named in TableOptions::ignore. A
+//     numeric column of distinct whole numbers that rise with the row order gets a warning (a
+//     row number or a sequential id leaks the file's order) but is kept.
+//   - A numeric column whose values are too large to scale (the mean or spread overflows) is
+//     refused, naming the column.
 //
 // Memory: read_table() holds every cell as text and knn keeps its reference rows in the
 // encoder (and so in meta.json); both are fine for customer tables of up to a few hundred
@@ -149,6 +156,9 @@ struct TableOptions {
     std::string target;
     // Name of the id column; empty: the rows have no id.
     std::string id;
+    // Columns left out entirely (a leak, a free-text note, a second id). Naming an unknown
+    // column, the target or the id is refused.
+    std::vector<std::string> ignore;
     // The positive class of a two-text target; empty: the rule in the header comment.
     std::string positive_label;
     // Column -> type, replacing the inferred one. Naming an unknown column, the target or the
@@ -190,7 +200,7 @@ struct DesignMatrix {
 // What was decided for one input column, and what was seen.
 struct ColumnReport {
     std::string name;
-    std::string role;  // "feature", "id" or "target"
+    std::string role;  // "feature", "id", "target" or "ignored"
     ColumnType type = ColumnType::kCategorical;
     std::string reason;           // "numeric: 4,998 of 5,000 values parse as numbers (2 missing)"
     std::uint64_t n_missing = 0;  // on the rows of this call

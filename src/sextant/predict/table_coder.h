@@ -5,6 +5,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <optional>
 #include <span>
@@ -52,11 +53,12 @@ inline std::string with_commas(std::uint64_t n) {
     return out;
 }
 
-// Shortest text that reads back as the same double.
-inline std::string number_text(double v) {
-    char buf[64];
-    const auto result = std::to_chars(buf, buf + sizeof buf, v);
-    return std::string(buf, result.ptr);
+// Four significant digits, for the report ("36.00266666" -> "36", "0.000123456" -> "0.0001235"):
+// what a reader needs to check a choice, not the value the encoder keeps.
+inline std::string display_number(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.4g", v);
+    return buf;
 }
 
 inline std::uint64_t text_hash(std::string_view s) {

@@ -1,5 +1,6 @@
 // Fitting the table encoder (definitions in predict/table.h).
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include "sextant/core/log.h"
@@ -271,6 +272,39 @@ void TableCoder::fit_knn(TableEncoder& encoder, const RawTable& table,
     encoder.knn_ = std::move(knn);
 }
 
+namespace {
+
+// Rows needed before a column of all-distinct values is taken for an id.
+constexpr std::size_t kMinRowsForIdCheck = 20;
+
+// Whether column c's present values (on `rows`) are distinct whole numbers that rise with the
+// row order nearly always (at least 95% of consecutive pairs): a row number or a sequential id.
+bool rises_with_row_order(const RawTable& table, std::size_t c,
+                          const std::vector<std::size_t>& rows) {
+    std::vector<double> values;
+    for (std::size_t r : rows) {
+        if (auto v = parse_number_cell(table.values[c][r])) {
+            if (*v != std::floor(*v)) {
+                return false;
+            }
+            values.push_back(*v);
+        }
+    }
+    if (values.size() < kMinRowsForIdCheck) {
+        return false;
+    }
+    std::size_t rising = 0;
+    for (std::size_t i = 1; i < values.size(); ++i) {
+        rising += values[i] > values[i - 1] ? 1 : 0;
+    }
+    std::vector<double> sorted = values;
+    std::sort(sorted.begin(), sorted.end());
+    bool distinct = std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end();
+    return distinct && rising >= (values.size() - 1) * 95 / 100;
+}
+
+}  // namespace
+
 FittedTable TableCoder::fit(const RawTable& table, const TableOptions& options) {
     if (options.target.empty()) {
         throw_invalid("no target column given");
@@ -303,6 +337,16 @@ FittedTable TableCoder::fit(const RawTable& table, const TableOptions& options) 
     for (const auto& entry : options.column_imputation) {
         check_override(entry.first, "imputation override");
     }
+    // Left-out columns: named by the caller, or found to be ids in disguise below.
+    std::vector<std::pair<std::size_t, std::string>> left_out;
+    for (const std::string& name : options.ignore) {
+        check_override(name, "--ignore");
+        left_out.emplace_back(*table.find(name), "left out as asked");
+    }
+    auto is_left_out = [&](std::size_t c) {
+        return std::any_of(left_out.begin(), left_out.end(),
+                           [&](const auto& entry) { return entry.first == c; });
+    };
 
     fit_target(encoder, table, target, options, fit_report);
     const Rows rows = select_rows(encoder, table, target);
@@ -310,7 +354,7 @@ FittedTable TableCoder::fit(const RawTable& table, const TableOptions& options) 
     // Feature columns, in file order. An entirely missing one is refused: it carries nothing and
     // usually means a wrong file or delimiter.
     for (std::size_t c = 0; c < table.columns.size(); ++c) {
-        if (c == target || (id && c == *id)) {
+        if (c == target || (id && c == *id) || is_left_out(c)) {
             continue;
         }
         const bool all_missing =
@@ -320,7 +364,25 @@ FittedTable TableCoder::fit(const RawTable& table, const TableOptions& options) 
             throw_invalid(at_header(table) + "column " + quote_text(table.columns[c]) +
                           " is entirely missing (all " + with_commas(rows.index.size()) + " rows)");
         }
-        encoder.columns_.push_back(fit_column(table, c, rows.index, options));
+        TableEncoder::Column column = fit_column(table, c, rows.index, options);
+        const std::string name = quote_text(table.columns[c]);
+        if (column.type == ColumnType::kCategorical && rows.index.size() >= kMinRowsForIdCheck &&
+            column.n_categories == rows.index.size()) {
+            std::string why = "a different value on every row, like an id";
+            log::warn(table.source + ": column " + name + " has " + why +
+                      ": left out (name it with --id to use it as the id)");
+            left_out.emplace_back(c, why);
+            continue;
+        }
+        if (column.type == ColumnType::kNumeric && rows.index.size() >= kMinRowsForIdCheck &&
+            rises_with_row_order(table, c, rows.index)) {
+            log::warn(table.source + ": column " + name +
+                      " holds distinct whole numbers rising with the rows, like a row number or "
+                      "a sequential id; it is used as a feature, so it carries the file's order "
+                      "(leave it out with --ignore " +
+                      table.columns[c] + " if that order means nothing)");
+        }
+        encoder.columns_.push_back(std::move(column));
     }
 
     const bool any_knn =
@@ -353,12 +415,28 @@ FittedTable TableCoder::fit(const RawTable& table, const TableOptions& options) 
             column.offset = *lo;
             column.divisor = *hi > *lo ? *hi - *lo : 1;
         }
+        if (!std::isfinite(column.offset) || !std::isfinite(column.divisor)) {
+            double largest = 0;
+            for (double v : values) {
+                largest = std::max(largest, std::abs(v));
+            }
+            throw_invalid(at_header(table) + "column " + quote_text(column.name) +
+                          ": values too large to scale (up to " + display_number(largest) +
+                          "); rescale the column or leave it out with --ignore");
+        }
     }
 
     encoder.feature_names_ = TableEncoder::name_features(encoder.columns_);
 
     EncodedTable encoded = apply(encoder, table);
     encoded.report.positive_rule = fit_report.positive_rule;
+    for (const auto& [c, why] : left_out) {
+        ColumnReport col;
+        col.name = table.columns[c];
+        col.role = "ignored";
+        col.reason = why;
+        encoded.report.columns.push_back(std::move(col));
+    }
     log::debug("table " + table.source + ": " + with_commas(encoded.report.n_rows) + " rows, " +
                with_commas(encoded.report.n_features) + " features, " +
                with_commas(rows.n_dropped) + " rows dropped for a missing target");

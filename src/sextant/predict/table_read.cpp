@@ -189,8 +189,9 @@ Scaling parse_scaling(std::string_view name) {
 }
 
 bool is_missing_cell(std::string_view cell) {
-    const std::string_view s = trim(cell);
-    return s.empty() || s == "NA" || s == "N/A" || s == "null" || s == "NULL";
+    const std::string s = lower(trim(cell));
+    return s.empty() || s == "na" || s == "n/a" || s == "#n/a" || s == "null" || s == "nan" ||
+           s == "none" || s == "?" || s == "-";
 }
 
 std::optional<bool> parse_bool_cell(std::string_view cell) {

@@ -150,15 +150,25 @@ void Gru4Rec::fit(const Split& split) {
     task.what = "gru4rec";
     task.n_examples = windows.size();
     task.n_samples_per_epoch = n_targets;
-    std::vector<std::span<const std::uint32_t>> batch_windows;
-    task.batch_loss = [&](std::span<const std::size_t> examples) {
+    // One network per training thread beyond the first (ModuleTask::replicas): the batch's parts
+    // run side by side, each worker with its own scratch.
+    std::size_t workers = static_cast<std::size_t>(std::max(1, options_.train.threads));
+    std::vector<Gru4RecNet> replicas;
+    for (std::size_t w = 1; w < workers; ++w) {
+        replicas.push_back(Gru4RecNet(n_items_, options_));
+        task.replicas.push_back(replicas.back().get());
+    }
+    std::vector<std::vector<std::span<const std::uint32_t>>> scratch(workers);
+    task.worker_loss = [&](std::size_t worker, std::span<const std::size_t> examples) {
+        std::vector<std::span<const std::uint32_t>>& batch_windows = scratch[worker];
         batch_windows.clear();
         std::uint64_t n = 0;
         for (std::size_t e : examples) {
             batch_windows.push_back(windows[e]);
             n += windows[e].size() - 1;
         }
-        return BatchLoss{net_->module->loss(make_training_batch(batch_windows, 0)), n};
+        Gru4RecNet& net = worker == 0 ? net_->module : replicas[worker - 1];
+        return BatchLoss{net->loss(make_training_batch(batch_windows, 0)), n};
     };
     // Validation runs on the training's threads, so that --threads bounds the whole fit.
     EvaluateOptions valid_options;

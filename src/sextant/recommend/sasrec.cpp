@@ -274,24 +274,43 @@ void SasRec::fit(const Split& split) {
     n_items_ = split.n_items;
     seed_torch(options_.train.seed);
     net_ = std::make_unique<Net>(Net{sasrec::Net(n_items_, options_)});
-    NegativeSampler sampler(n_items_, options_.train.seed);
 
     ModuleTask task;
     task.what = "sasrec";
     task.n_examples = windows.size();
     task.n_samples_per_epoch = n_targets;
-    task.begin_epoch = [&](int epoch) { sampler.start_epoch(options_.train.seed, epoch); };
-    std::vector<std::span<const std::uint32_t>> batch_windows;
-    std::vector<std::span<const std::uint32_t>> batch_excluded;
-    task.batch_loss = [&](std::span<const std::size_t> examples) {
-        batch_windows.clear();
-        batch_excluded.clear();
-        for (std::size_t e : examples) {
-            batch_windows.push_back(windows[e]);
-            batch_excluded.emplace_back(distinct[e]);
+    // One network, sampler and scratch per training thread (ModuleTask::replicas). Worker w
+    // draws from the stream of seed + w, so one thread draws exactly what it always did.
+    std::size_t workers = static_cast<std::size_t>(std::max(1, options_.train.threads));
+    std::vector<sasrec::Net> replicas;
+    std::vector<NegativeSampler> samplers;
+    for (std::size_t w = 0; w < workers; ++w) {
+        samplers.emplace_back(n_items_, options_.train.seed + w);
+        if (w > 0) {
+            replicas.push_back(sasrec::Net(n_items_, options_));
+            task.replicas.push_back(replicas.back().get());
         }
-        Batch batch = make_batch(batch_windows, batch_excluded, options_.n_negatives, sampler);
-        sasrec::NetImpl& net = *net_->module;
+    }
+    task.begin_epoch = [&](int epoch) {
+        for (std::size_t w = 0; w < workers; ++w) {
+            samplers[w].start_epoch(options_.train.seed + w, epoch);
+        }
+    };
+    struct Scratch {
+        std::vector<std::span<const std::uint32_t>> windows;
+        std::vector<std::span<const std::uint32_t>> excluded;
+    };
+    std::vector<Scratch> scratch(workers);
+    task.worker_loss = [&](std::size_t worker, std::span<const std::size_t> examples) {
+        Scratch& own = scratch[worker];
+        own.windows.clear();
+        own.excluded.clear();
+        for (std::size_t e : examples) {
+            own.windows.push_back(windows[e]);
+            own.excluded.emplace_back(distinct[e]);
+        }
+        Batch batch = make_batch(own.windows, own.excluded, options_.n_negatives, samplers[worker]);
+        sasrec::NetImpl& net = worker == 0 ? *net_->module : *replicas[worker - 1];
         torch::Tensor h = net.forward(batch.inputs);                                // [B, T, d]
         torch::Tensor pos = (h * net.items(batch.targets)).sum(-1);                 // [B, T]
         torch::Tensor neg = (h.unsqueeze(2) * net.items(batch.negatives)).sum(-1);  // [B, T, k]

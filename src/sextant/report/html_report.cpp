@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <system_error>
+#include <utility>
 
 #include <unistd.h>
 
@@ -46,7 +47,9 @@ std::string guarded(const char* title, Render render) {
 }  // namespace
 
 std::string render_report(const json& summary) {
-    report::Page page(report::build_chart_specs(summary));
+    json chart_specs = report::build_chart_specs(summary);
+    chart_specs.update(report::build_predict_chart_specs(summary));
+    report::Page page(std::move(chart_specs));
 
     std::string body;
     body += guarded("Header", [&] { return report::header_section(summary); });
@@ -62,6 +65,11 @@ std::string render_report(const json& summary) {
     body += guarded("Retention", [&] { return report::retention_section(summary); });
     body += guarded("Events per user", [&] { return report::distribution_section(summary, page); });
     body += guarded("Recommendations", [&] { return report::recommend_section(summary, page); });
+    body += guarded("Who is about to leave", [&] { return report::churn_section(summary, page); });
+    body +=
+        guarded("Who is about to buy", [&] { return report::propensity_section(summary, page); });
+    body += guarded("Where the numbers are heading",
+                    [&] { return report::forecast_section(summary, page); });
     body += guarded("Data quality", [&] { return report::data_quality_section(summary); });
     body +=
         "<footer>Made by Sextant from summary.json; every figure here is also in that file."

@@ -3,7 +3,10 @@
 // The page inlines everything it needs (style, Chart.js, the data), so it opens offline and
 // names no external URL. It shows the headline figures as cards, active users over time, weekly
 // cohort retention as a heatmap, the events-per-user distribution, the recommendation results
-// with their learning curves, event names, and data quality. A section whose data is missing or
+// with their learning curves, churn and purchase propensity (test figures beside the recency
+// rule, ROC, precision-recall and calibration charts, the confusion matrix, risk bands, the users
+// most at risk with their reasons, feature importance), the forecasts of the daily series with
+// their intervals and anomalies, event names, and data quality. A section whose data is missing or
 // malformed in the summary shows a short note instead. A script at the end of the page checks
 // itself: it sets `data-report-status` on <body> to "ok" or "error: ..." and `data-charts-drawn`
 // to the number of canvases that received pixels.

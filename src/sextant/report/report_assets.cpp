@@ -88,6 +88,26 @@ table.heat td.empty { background: #f9fafb; }
   padding: 12px 14px; font-size: 13px; color: #374151; }
 .protocol h3 { margin-top: 0; }
 .stop { color: var(--muted); font-size: 13px; margin: 4px 0 0; }
+.verdict { margin: 4px 0 14px; font-size: 14.5px; }
+.verdict .rule { font-size: 13px; }
+table.confusion td { width: 40%; }
+table.confusion td b { display: block; font-size: 20px; font-weight: 650; }
+table.confusion td.hit { background: #ecfdf5; }
+table.confusion td.miss { background: #fef2f2; }
+.band { display: inline-block; font-size: 12px; font-weight: 600; border-radius: 999px;
+  padding: 0 8px; background: #f3f4f6; color: #374151; }
+.band.high { background: #fee2e2; color: #991b1b; }
+.band.medium { background: #fef3c7; color: #92400e; }
+.band.low { background: #ecfdf5; color: #065f46; }
+.band.lapsed { background: #f1f5f9; color: #475569; }
+ul.warnings { margin: 8px 0; padding: 8px 12px 8px 28px; background: #fffbeb;
+  border: 1px solid #fde68a; border-radius: 8px; color: #78350f; font-size: 14px; }
+table.top td { vertical-align: top; }
+.reasons { margin: 0; padding: 0; list-style: none; font-size: 13px; }
+.reasons .raises, .reasons .lowers { font-size: 11px; font-weight: 650; text-transform: uppercase;
+  letter-spacing: 0.03em; }
+.reasons .raises { color: #1d4ed8; }
+.reasons .lowers { color: #6b7280; }
 footer { color: var(--muted); font-size: 12px; text-align: center; margin-top: 12px; }
 )css";
 
@@ -117,6 +137,11 @@ constexpr std::string_view kMainJs = R"js(
     Chart.defaults.animation = false;
     Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
     Chart.defaults.color = "#4b5563";
+    // The lower edge of a filled band is a dataset of its own; only the band itself is named.
+    Chart.defaults.plugins.legend.labels.filter = function (item, data) {
+      var set = data.datasets[item.datasetIndex];
+      return !(set && set.hideInLegend);
+    };
   }
 
   // Each chart is drawn on its own, so that one bad chart leaves the others standing.

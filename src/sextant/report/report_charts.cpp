@@ -9,11 +9,8 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kBlue = "#2563eb";
 constexpr const char* kPaleBlue = "rgba(37, 99, 235, 0.35)";
-constexpr const char* kOrange = "#ea580c";
 constexpr const char* kTeal = "#0d9488";
-constexpr const char* kTealFill = "rgba(13, 148, 136, 0.75)";
 constexpr std::size_t kMovingAverageDays = 7;
 // Filling gaps beyond this span would mean a malformed summary, not a real product's history.
 constexpr std::int64_t kMaxFilledDays = 40000;

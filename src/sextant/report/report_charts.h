@@ -8,11 +8,17 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 namespace sextant::report {
+
+// The colours every chart shares, so that a model or a series looks the same across sections.
+inline constexpr const char* kBlue = "#2563eb";
+inline constexpr const char* kOrange = "#ea580c";
+inline constexpr const char* kTealFill = "rgba(13, 148, 136, 0.75)";
 
 // Returns an object mapping a chart key to a Chart.js configuration (`type`, `data`,
 // `options`; plain JSON, no functions). A key is present only when the summary has the data:
@@ -40,5 +46,27 @@ struct DailySeries {
     std::vector<std::optional<double>> users;
 };
 DailySeries daily_series(const nlohmann::json& daily);
+
+// The charts of the prediction and forecast sections (report_predict_charts.cpp), an object like
+// build_chart_specs's that render_report merges into it. A key is present only with its data:
+//   predict_chart_key(task, "roc")          the test ROC curve and the chance diagonal
+//   predict_chart_key(task, "pr")           the test precision-recall curve and the prevalence
+//   predict_chart_key(task, "calibration")  the non-empty calibration bins, sized by their users,
+//                                           and the perfect-calibration diagonal
+//   predict_chart_key(task, "importance")   the 10 most important features as horizontal bars
+//   forecast_chart_key(series)              the held-out days (actual, the chosen method's
+//                                           forecast and 80% band), then the days ahead with
+//                                           their band, and the anomalies as points
+// for task "churn" and "propensity" and each series under `forecast`. Curve points whose
+// coordinates are not both finite numbers are left out; forecast values that are not become null.
+nlohmann::json build_predict_chart_specs(const nlohmann::json& summary);
+
+// "predict/churn/roc" style keys.
+std::string predict_chart_key(const std::string& task, const std::string& chart);
+// "forecast/active_users" style keys.
+std::string forecast_chart_key(const std::string& series);
+
+// `n` consecutive civil days ("YYYY-MM-DD") starting at `first_day`; empty when it does not parse.
+std::vector<std::string> consecutive_days(std::string_view first_day, std::size_t n);
 
 }  // namespace sextant::report

@@ -49,6 +49,14 @@ std::string activity_section(const nlohmann::json& summary, Page& page);
 std::string retention_section(const nlohmann::json& summary);
 std::string distribution_section(const nlohmann::json& summary, Page& page);
 std::string recommend_section(const nlohmann::json& summary, Page& page);
+// The prediction and forecast sections render "" when the summary has no `predict` (or
+// `forecast`) at all, as one made by `sextant analyze` or before predictions existed.
+// "Who is about to leave": predict.churn (report_predict.cpp).
+std::string churn_section(const nlohmann::json& summary, Page& page);
+// "Who is about to buy": predict.propensity; also "" when the summary has no such entry.
+std::string propensity_section(const nlohmann::json& summary, Page& page);
+// "Where the numbers are heading": each series under `forecast` (report_predict_forecast.cpp).
+std::string forecast_section(const nlohmann::json& summary, Page& page);
 std::string data_quality_section(const nlohmann::json& summary);
 
 // The most recent cohorts the heatmap shows, and the most weeks it shows per cohort.
@@ -56,5 +64,9 @@ constexpr std::size_t kMaxCohorts = 26;
 constexpr std::size_t kMaxCohortWeeks = 26;
 // Event names listed before the rest are summed into one line.
 constexpr std::size_t kMaxEventNames = 15;
+// Users listed in a prediction section's top table; the scores file holds every user.
+constexpr std::size_t kMaxTopUsers = 10;
+// Anomaly days named in a forecast's sentence before the rest are counted.
+constexpr std::size_t kMaxAnomalyDays = 10;
 
 }  // namespace sextant::report
