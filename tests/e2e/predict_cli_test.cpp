@@ -194,6 +194,25 @@ TEST(PredictCli, UnseenCategoryIsScoredAsUnknownAndSaidSo) {
     EXPECT_EQ(read_scores(dir / "scores.csv").size(), 3u);
 }
 
+TEST(PredictCli, AnIdColumnNotNamedIsLeftOutAndSaidOnce) {
+    fs::path dir = make_temp_dir("predict_cli_id");
+    write_table(dir / "customers.csv", customers(600, 6), true);
+    Result train = sextant("predict train --table " + (dir / "customers.csv").string() +
+                           " --target churned --models logistic --out " + (dir / "model").string());
+    ASSERT_EQ(train.rc, 0) << train.output;
+    EXPECT_EQ(testing::count_of(train.output,
+                                "column \"customer_id\" has a different value on "
+                                "every row, like an id: left out"),
+              1u)
+        << train.output;
+    EXPECT_NE(train.output.find("customer_id: left out, a different value on every row"),
+              std::string::npos);
+    nlohmann::json meta = nlohmann::json::parse(read_file((dir / "model/meta.json").string()));
+    for (const auto& name : meta["feature_names"]) {
+        EXPECT_EQ(name.get<std::string>().find("customer_id"), std::string::npos) << name;
+    }
+}
+
 TEST(PredictCli, BadInputGetsOneLineAndWritesNothing) {
     fs::path dir = make_temp_dir("predict_cli_bad");
     std::vector<Customer> known = customers(600, 5);

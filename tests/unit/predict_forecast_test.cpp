@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <random>
 #include <vector>
 
@@ -83,8 +84,9 @@ EventTable ten_days(std::vector<int> last_hours) {
         std::vector<int> hours = d == 9 ? last_hours : std::vector<int>{9, 18};
         for (int h : hours) {
             Event e;
-            e.user = std::to_string(h);
-            e.user.insert(0, "u");  // not "u" + ...: GCC 12 warns falsely (-Wrestrict)
+            char user[16];
+            std::snprintf(user, sizeof user, "u%d", h);  // "u" + to_string: GCC 12 -Wrestrict
+            e.user = user;
             e.name = "view";
             e.time = d * kSecondsPerDay + h * 3600;
             events.push_back(e);

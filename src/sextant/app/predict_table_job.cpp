@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <unordered_map>
 
 #include "sextant/app/predict_job.h"
@@ -223,8 +224,23 @@ nlohmann::json train_table_model(const TableTrainOptions& options) {
 
     TableOptions fit_options = options.columns;
     fit_options.positive_label = whole.report.positive_label;
+    fit_options.warn = false;  // the whole table's fit said them
+    // Columns the whole table showed to be ids stay out of the training fit too (said once).
+    std::map<std::string, std::string> found_ids;
+    for (const ColumnReport& c : whole.report.columns) {
+        if (c.role == "ignored" && std::find(fit_options.ignore.begin(), fit_options.ignore.end(),
+                                             c.name) == fit_options.ignore.end()) {
+            fit_options.ignore.push_back(c.name);
+            found_ids[c.name] = c.reason;
+        }
+    }
     RawTable train_raw = subset(raw, raw_rows(rows.train));
     FittedTable fitted = fit_table(train_raw, fit_options);
+    for (ColumnReport& c : fitted.report.columns) {
+        if (auto it = found_ids.find(c.name); it != found_ids.end()) {
+            c.reason = it->second;
+        }
+    }
     EncodedTable valid = fitted.encoder.apply(subset(raw, raw_rows(rows.valid)));
     EncodedTable test = fitted.encoder.apply(subset(raw, raw_rows(rows.test)));
     nlohmann::json unseen = nlohmann::json::array();

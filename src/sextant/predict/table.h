@@ -159,6 +159,9 @@ struct TableOptions {
     // Columns left out entirely (a leak, a free-text note, a second id). Naming an unknown
     // column, the target or the id is refused.
     std::vector<std::string> ignore;
+    // Log the warnings of the id checks below; a caller fitting rows of a table it has already
+    // fitted whole turns them off so that each is said once.
+    bool warn = true;
     // The positive class of a two-text target; empty: the rule in the header comment.
     std::string positive_label;
     // Column -> type, replacing the inferred one. Naming an unknown column, the target or the

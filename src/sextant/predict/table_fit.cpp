@@ -369,13 +369,15 @@ FittedTable TableCoder::fit(const RawTable& table, const TableOptions& options) 
         if (column.type == ColumnType::kCategorical && rows.index.size() >= kMinRowsForIdCheck &&
             column.n_categories == rows.index.size()) {
             std::string why = "a different value on every row, like an id";
-            log::warn(table.source + ": column " + name + " has " + why +
-                      ": left out (name it with --id to use it as the id)");
+            if (options.warn) {
+                log::warn(table.source + ": column " + name + " has " + why +
+                          ": left out (name it with --id to use it as the id)");
+            }
             left_out.emplace_back(c, why);
             continue;
         }
-        if (column.type == ColumnType::kNumeric && rows.index.size() >= kMinRowsForIdCheck &&
-            rises_with_row_order(table, c, rows.index)) {
+        if (options.warn && column.type == ColumnType::kNumeric &&
+            rows.index.size() >= kMinRowsForIdCheck && rises_with_row_order(table, c, rows.index)) {
             log::warn(table.source + ": column " + name +
                       " holds distinct whole numbers rising with the rows, like a row number or "
                       "a sequential id; it is used as a feature, so it carries the file's order "
