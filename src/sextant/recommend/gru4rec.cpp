@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "sextant/core/error.h"
+#include "sextant/learn/linear_cross_entropy.h"
 #include "sextant/learn/torch_trainer.h"
 #include "sextant/recommend/evaluate.h"
 #include "sextant/recommend/model_io_torch.h"
@@ -87,7 +88,9 @@ struct Gru4RecNetImpl : torch::nn::Module {
         return gru->forward_with_packed_input(packed);
     }
 
-    // Mean cross-entropy of the next item at every real position of the batch.
+    // Mean cross-entropy of the next item at every real position of the batch, through the
+    // blockwise softmax of linear_cross_entropy(): the [positions, items] logits are the
+    // largest tensors of a step, and never exist whole.
     torch::Tensor loss(const Batch& batch) {
         auto [packed, last] = run(batch.inputs, batch.lengths);
         // Back to [B, T, H] in row order, then keep only the real positions (row by row, as the
@@ -96,7 +99,7 @@ struct Gru4RecNetImpl : torch::nn::Module {
         torch::Tensor mask =
             torch::arange(states.size(1)).unsqueeze(0) < batch.lengths.unsqueeze(1);
         torch::Tensor real = states.index({mask});
-        return torch::nn::functional::cross_entropy(output(dropout(real)), batch.targets);
+        return linear_cross_entropy(dropout(real), output->weight, output->bias, batch.targets);
     }
 
     torch::nn::Embedding embedding;
