@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "sextant/core/error.h"
 #include "sextant/data/ingest.h"
 
 namespace sextant::cli {
@@ -14,5 +15,15 @@ char parse_delimiter(const std::string& text);
 // utf-8 (utf8, UTF-8), latin1 (iso-8859-1), cp1252 (windows-1252). Throws Error (kInvalidInput)
 // naming --encoding otherwise.
 Encoding parse_encoding(const std::string& text);
+
+// Runs parse(text) and, when it refuses, says which flag the text came from.
+template <typename Parse>
+auto parse_flag(const std::string& flag, const std::string& text, Parse parse) {
+    try {
+        return parse(text);
+    } catch (const Error& e) {
+        throw_invalid(flag + ": " + e.what());
+    }
+}
 
 }  // namespace sextant::cli

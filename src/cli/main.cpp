@@ -79,6 +79,14 @@ void set_verbosity(bool quiet, bool verbose) {
     }
 }
 
+// --balance and --min-precision (negative: not given) into the analysis options.
+void set_selection(sextant::AnalyzeOptions& o, const std::string& balance, double min_precision) {
+    o.imbalance = sextant::cli::parse_flag("--balance", balance, sextant::parse_imbalance);
+    if (min_precision >= 0) {
+        o.min_precision = min_precision;
+    }
+}
+
 std::optional<std::filesystem::path> store_option(const std::string& flag) {
     if (flag.empty()) {
         return std::nullopt;
@@ -177,6 +185,18 @@ int run(int argc, char** argv) {
     run_cmd->add_option("--target-event", target_event,
                         "event name whose occurrence is predicted (default: a purchase-like one)");
     run_cmd->add_flag("--no-predict", no_predict, "skip churn, propensity and forecasts");
+    std::string balance = "class_weights";
+    double min_precision = -1;
+    auto add_selection_flags = [&](CLI::App& cmd) {
+        cmd.add_option("--balance", balance,
+                       "class imbalance of churn and propensity: class_weights (default), "
+                       "oversample, undersample, none");
+        cmd.add_option("--min-precision", min_precision,
+                       "choose the decision threshold with at least this precision on validation "
+                       "(default: maximum F1)")
+            ->check(CLI::Range(0.0, 1.0));
+    };
+    add_selection_flags(*run_cmd);
     run_cmd->add_flag("--resume", resume,
                       "continue the models' training from OUT/checkpoints after an interruption");
     add_read_flags(*run_cmd, run_flags);
@@ -214,6 +234,7 @@ int run(int argc, char** argv) {
     analyze_cmd->add_option("--target-event", target_event,
                             "event name whose occurrence is predicted");
     analyze_cmd->add_flag("--no-predict", no_predict, "skip churn, propensity and forecasts");
+    add_selection_flags(*analyze_cmd);
     analyze_cmd->add_flag("--no-recommend", no_recommend, "skip the recommenders");
     analyze_cmd->add_flag("-q,--quiet", quiet, "only warnings and errors");
     analyze_cmd->add_flag("-v,--verbose", verbose, "debug detail");
@@ -298,6 +319,7 @@ int run(int argc, char** argv) {
         o.analyze.predict = !no_predict;
         o.analyze.horizon_days = horizon;
         o.analyze.target_event = target_event;
+        set_selection(o.analyze, balance, min_precision);
         sextant::run_job(o);
         std::cout << "report: " << (std::filesystem::path(run_out) / "report.html").string()
                   << "\nsummary: " << (std::filesystem::path(run_out) / "summary.json").string()
@@ -322,6 +344,7 @@ int run(int argc, char** argv) {
         o.predict = !no_predict;
         o.horizon_days = horizon;
         o.target_event = target_event;
+        set_selection(o, balance, min_precision);
         if (!std::filesystem::exists(o.store)) {
             sextant::throw_not_found("no store at \"" + o.store +
                                      "\" (create it with `sextant ingest FILE --store " + o.store +

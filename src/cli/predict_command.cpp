@@ -38,16 +38,6 @@ std::vector<std::pair<std::string, std::string>> assignments(const std::string& 
     return out;
 }
 
-// Runs parse(text) and, when it refuses, says which flag the text came from.
-template <typename Parse>
-auto parse_flag(const std::string& flag, const std::string& text, Parse parse) {
-    try {
-        return parse(text);
-    } catch (const Error& e) {
-        throw_invalid(flag + ": " + e.what());
-    }
-}
-
 std::vector<std::string> words(const std::string& text) {
     std::vector<std::string> out;
     std::stringstream in(text);

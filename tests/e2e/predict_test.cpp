@@ -161,5 +161,50 @@ TEST(PredictE2e, PlantedChurnersAreRecovered) {
     std::filesystem::remove_all(dir);
 }
 
+// --balance and --min-precision reach the main job's churn selection, and a bad --balance is
+// refused before anything is stored.
+TEST(PredictE2e, RunTakesBalanceAndMinPrecision) {
+    std::string dir = testing::make_temp_dir("predict-flags");
+    SimulateOptions sim;
+    sim.n_users = 600;
+    sim.days = 90;
+    sim.seed = 11;
+    simulate_to_file(sim, dir + "/events.csv");
+    std::string output;
+    int rc = testing::run_command(testing::sextant_binary() + " run " + dir +
+                                      "/events.csv --budget 0 -q --balance sometimes --out " + dir +
+                                      "/bad",
+                                  &output);
+    EXPECT_EQ(rc, 2) << output;
+    EXPECT_NE(output.find("--balance: "), std::string::npos) << output;
+    EXPECT_FALSE(std::filesystem::exists(dir + "/bad/sextant.db"));
+
+    rc = testing::run_command(testing::sextant_binary() + " run " + dir +
+                                  "/events.csv --budget 0 -q --horizon 14 --balance undersample"
+                                  " --min-precision 0.7 --out " +
+                                  dir + "/out",
+                              &output);
+    ASSERT_EQ(rc, 0) << output;
+    json s = json::parse(testing::read_file(dir + "/out/summary.json"));
+    const json& selection = s["predict"]["churn"]["selection"];
+    ASSERT_TRUE(selection.is_object()) << s["predict"].dump();
+    EXPECT_EQ(selection["imbalance"], "undersample");
+    // Undersampling leaves as many negatives as positives to fit on.
+    EXPECT_EQ(selection["fitted_balance"]["n_positives"],
+              selection["fitted_balance"]["n_negatives"]);
+    const json& choice = selection["threshold_choice"];
+    if (choice["fell_back"].get<bool>()) {
+        EXPECT_NE(choice["reason"].get<std::string>().find("no threshold reaches precision 0.7"),
+                  std::string::npos)
+            << choice.dump();
+    } else {
+        EXPECT_GE(choice["at_choice"]["precision"].get<double>(), 0.7 - 1e-9) << choice.dump();
+        EXPECT_NE(choice["reason"].get<std::string>().find("with precision >= 0.7"),
+                  std::string::npos)
+            << choice.dump();
+    }
+    std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace sextant

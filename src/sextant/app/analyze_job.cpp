@@ -162,6 +162,8 @@ nlohmann::json analyze_store(const AnalyzeOptions& options, const nlohmann::json
         p.tz = options.tz;
         p.budget_seconds = options.budget_seconds;
         p.seed = options.seed;
+        p.imbalance = options.imbalance;
+        p.min_precision = options.min_precision;
         nlohmann::json predictions = run_predictions(table, p);
         summary["predict"] = predictions["predict"];
         summary["forecast"] = predictions["forecast"];

@@ -3,12 +3,14 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "sextant/data/ingest.h"
+#include "sextant/predict/classifier.h"
 
 namespace sextant {
 
@@ -36,6 +38,10 @@ struct AnalyzeOptions {
     bool predict = true;
     int horizon_days = 30;     // --horizon: days a churn or purchase is looked for
     std::string target_event;  // --target-event; empty: a purchase-like event name when present
+    Imbalance imbalance = Imbalance::kClassWeights;  // --balance
+    // --min-precision: the decision threshold with the most recall at this precision on
+    // validation; absent: the threshold of maximum F1.
+    std::optional<double> min_precision;
 };
 
 struct RunOptions {

@@ -181,7 +181,9 @@ nlohmann::json run_task(const EventTable& table, const PredictJobOptions& option
     out["examples"] = {
         {"train", split.train.n_rows}, {"valid", split.valid.n_rows}, {"test", split.test.n_rows}};
 
-    SelectionResult selection = select_classifier(default_classifiers(options.seed), split);
+    SelectionResult selection = select_classifier(
+        default_classifiers(options.seed), split,
+        selection_options(options.imbalance, options.min_precision, options.seed));
     out["selection"] = to_json(selection, split.train.feature_names);
 
     // The rule a team could apply without a model: rank by days since the last event.

@@ -38,7 +38,9 @@ struct PredictJobOptions {
     // bounded by their epochs and early stopping, a few seconds in all.
     double budget_seconds = 60;
     std::uint64_t seed = 42;
-    std::size_t top_at_risk = 20;  // users listed in the summary and the report
+    std::size_t top_at_risk = 20;                    // users listed in the summary and the report
+    Imbalance imbalance = Imbalance::kClassWeights;  // --balance
+    std::optional<double> min_precision;  // --min-precision; absent: the threshold of max F1
 };
 
 // Runs churn, propensity and forecasts on `table` and returns summary.json's "predict" and

@@ -248,14 +248,9 @@ nlohmann::json train_table_model(const TableTrainOptions& options) {
     note_unseen(test.report, "test", unseen);
 
     DataSplit split{to_dataset(fitted.matrix), to_dataset(valid.matrix), to_dataset(test.matrix)};
-    SelectionOptions selection_options;
-    selection_options.imbalance = options.imbalance;
-    selection_options.seed = options.seed;
-    if (options.min_precision) {
-        selection_options.threshold.goal = ThresholdGoal::kMinPrecision;
-        selection_options.threshold.min_precision = *options.min_precision;
-    }
-    SelectionResult selection = select_classifier(std::move(candidates), split, selection_options);
+    SelectionResult selection = select_classifier(
+        std::move(candidates), split,
+        selection_options(options.imbalance, options.min_precision, options.seed));
 
     ClassBalance balance = class_balance(all);
     nlohmann::json out = {

@@ -175,6 +175,18 @@ DataSplit split_by_time(const Dataset& data, const SplitFractions& fractions) {
 
 // ---- Imbalance ------------------------------------------------------------------------------
 
+SelectionOptions selection_options(Imbalance imbalance, std::optional<double> min_precision,
+                                   std::uint64_t seed) {
+    SelectionOptions options;
+    options.imbalance = imbalance;
+    options.seed = seed;
+    if (min_precision) {
+        options.threshold.goal = ThresholdGoal::kMinPrecision;
+        options.threshold.min_precision = *min_precision;
+    }
+    return options;
+}
+
 Imbalance parse_imbalance(const std::string& text) {
     if (text == "class_weights") {
         return Imbalance::kClassWeights;

@@ -171,6 +171,12 @@ struct SelectionOptions {
     BinaryMetricsOptions test_metrics;  // its threshold is replaced by the chosen one
 };
 
+// Options with `imbalance` and `seed` whose threshold rule is maximum F1, or, with
+// `min_precision`, the most recall at that precision (the command line's --balance and
+// --min-precision).
+SelectionOptions selection_options(Imbalance imbalance, std::optional<double> min_precision,
+                                   std::uint64_t seed);
+
 // How one candidate did on the validation part (unweighted).
 struct CandidateReport {
     std::string name;

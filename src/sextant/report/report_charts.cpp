@@ -35,40 +35,6 @@ json label_of(const json* value) {
     return value->is_string() ? value->get<std::string>() : value->dump();
 }
 
-// Chart.js merges a format over its own, which sets minimumFractionDigits from the tick spacing;
-// a maximum below that minimum is a RangeError, so every format here gives both bounds.
-json decimals_format(int decimals) {
-    return {{"minimumFractionDigits", 0}, {"maximumFractionDigits", decimals}};
-}
-
-json count_format() {
-    return decimals_format(0);
-}
-
-// Options shared by every chart: no animation, so a chart is complete when its constructor
-// returns (the page's self-check relies on it), and a fixed height from the surrounding box.
-json base_options(const json& y_format) {
-    // Counts get whole-number ticks even when their range is tiny.
-    json y_ticks = {{"format", y_format}};
-    if (y_format == count_format()) {
-        y_ticks["precision"] = 0;
-    }
-    return {
-        {"animation", false},
-        {"responsive", true},
-        {"maintainAspectRatio", false},
-        {"locale", "en-US"},
-        {"interaction", {{"mode", "index"}, {"intersect", false}}},
-        {"plugins",
-         {{"legend", {{"position", "top"}, {"align", "end"}, {"labels", {{"boxWidth", 12}}}}}}},
-        {"scales",
-         {{"x",
-           {{"grid", {{"display", false}}},
-            {"ticks", {{"maxTicksLimit", 12}, {"maxRotation", 0}, {"autoSkip", true}}}}},
-          {"y", {{"beginAtZero", true}, {"ticks", y_ticks}}}}},
-    };
-}
-
 json line_dataset(const std::string& label, json data, const char* color, double width) {
     return {{"label", label},           {"data", std::move(data)}, {"borderColor", color},
             {"backgroundColor", color}, {"borderWidth", width},    {"pointRadius", 0},
@@ -180,6 +146,40 @@ std::optional<json> learning_chart(const json& model) {
 }
 
 }  // namespace
+
+// Chart.js merges a format over its own, which sets minimumFractionDigits from the tick spacing;
+// a maximum below that minimum is a RangeError, so every format here gives both bounds.
+json decimals_format(int decimals) {
+    return {{"minimumFractionDigits", 0}, {"maximumFractionDigits", decimals}};
+}
+
+json count_format() {
+    return decimals_format(0);
+}
+
+// Options shared by every chart: no animation, so a chart is complete when its constructor
+// returns (the page's self-check relies on it), and a fixed height from the surrounding box.
+json base_options(const json& y_format) {
+    // Counts get whole-number ticks even when their range is tiny.
+    json y_ticks = {{"format", y_format}};
+    if (y_format == count_format()) {
+        y_ticks["precision"] = 0;
+    }
+    return {
+        {"animation", false},
+        {"responsive", true},
+        {"maintainAspectRatio", false},
+        {"locale", "en-US"},
+        {"interaction", {{"mode", "index"}, {"intersect", false}}},
+        {"plugins",
+         {{"legend", {{"position", "top"}, {"align", "end"}, {"labels", {{"boxWidth", 12}}}}}}},
+        {"scales",
+         {{"x",
+           {{"grid", {{"display", false}}},
+            {"ticks", {{"maxTicksLimit", 12}, {"maxRotation", 0}, {"autoSkip", true}}}}},
+          {"y", {{"beginAtZero", true}, {"ticks", y_ticks}}}}},
+    };
+}
 
 std::string learning_curve_key(const std::string& model) {
     return "learning_curve/" + model;

@@ -20,6 +20,15 @@ inline constexpr const char* kBlue = "#2563eb";
 inline constexpr const char* kOrange = "#ea580c";
 inline constexpr const char* kTealFill = "rgba(13, 148, 136, 0.75)";
 
+// A Chart.js number format with at most `decimals` decimals.
+nlohmann::json decimals_format(int decimals);
+// The format of counts: whole numbers.
+nlohmann::json count_format();
+// Options every chart starts from: no animation (a chart is complete when its constructor
+// returns; the page's self-check relies on it), the legend at the top right, thinned x ticks
+// without grid lines, and a y axis from 0 whose ticks use `y_format`.
+nlohmann::json base_options(const nlohmann::json& y_format);
+
 // Returns an object mapping a chart key to a Chart.js configuration (`type`, `data`,
 // `options`; plain JSON, no functions). A key is present only when the summary has the data:
 //   "active_daily"      daily active users and their 7-day moving average

@@ -27,12 +27,6 @@ json value_or_null(const json* value) {
     return v ? json(*v) : json(nullptr);
 }
 
-// Chart.js merges a number format over its own, which may set minimumFractionDigits; giving both
-// bounds keeps the maximum from falling below that minimum (a RangeError).
-json decimals_format(int decimals) {
-    return {{"minimumFractionDigits", 0}, {"maximumFractionDigits", decimals}};
-}
-
 json unit_axis(const std::string& title) {
     return {{"type", "linear"},
             {"min", 0},
@@ -44,16 +38,10 @@ json unit_axis(const std::string& title) {
 // Options of a chart whose axes both run over 0..1 (rates and probabilities). No animation, so
 // that a chart is complete when its constructor returns; the page's self-check relies on it.
 json unit_square_options(const std::string& x_title, const std::string& y_title) {
-    return {
-        {"animation", false},
-        {"responsive", true},
-        {"maintainAspectRatio", false},
-        {"locale", "en-US"},
-        {"interaction", {{"mode", "nearest"}, {"intersect", false}}},
-        {"plugins",
-         {{"legend", {{"position", "top"}, {"align", "end"}, {"labels", {{"boxWidth", 12}}}}}}},
-        {"scales", {{"x", unit_axis(x_title)}, {"y", unit_axis(y_title)}}},
-    };
+    json options = base_options(decimals_format(1));
+    options["interaction"]["mode"] = "nearest";
+    options["scales"] = {{"x", unit_axis(x_title)}, {"y", unit_axis(y_title)}};
+    return options;
 }
 
 json curve_dataset(const std::string& label, json points, const char* color) {
@@ -322,20 +310,9 @@ std::optional<json> forecast_chart(const json& series) {
     marks["pointRadius"] = 5;
     marks["pointHoverRadius"] = 6;
 
-    json options = {
-        {"animation", false},
-        {"responsive", true},
-        {"maintainAspectRatio", false},
-        {"locale", "en-US"},
-        {"interaction", {{"mode", "index"}, {"intersect", false}}},
-        {"plugins",
-         {{"legend", {{"position", "top"}, {"align", "end"}, {"labels", {{"boxWidth", 12}}}}}}},
-        {"scales",
-         {{"x",
-           {{"grid", {{"display", false}}},
-            {"ticks", {{"maxTicksLimit", 10}, {"maxRotation", 0}, {"autoSkip", true}}}}},
-          {"y", {{"beginAtZero", false}, {"ticks", {{"format", decimals_format(1)}}}}}}},
-    };
+    json options = base_options(decimals_format(1));
+    options["scales"]["x"]["ticks"]["maxTicksLimit"] = 10;
+    options["scales"]["y"]["beginAtZero"] = false;
     return json{
         {"type", "line"},
         {"data",
