@@ -16,6 +16,7 @@
 #include "sextant/recommend/model_io.h"
 #include "sextant/recommend/popular.h"
 #include "sextant/recommend/sasrec.h"
+#include "test_util.h"
 
 namespace sextant {
 namespace {
@@ -308,6 +309,37 @@ TEST_F(ModelIo, SavingOverAModelReplacesItWhole) {
         names.push_back(e.path().filename().string());
     }
     EXPECT_EQ(names, (std::vector<std::string>{"best"}));
+}
+
+// A mistyped --out once replaced a user's own file or folder with the model.
+TEST_F(ModelIo, SavingOverAFileOrAFolderOfOtherFilesIsRefusedAndLeavesThemAlone) {
+    Split split = testing::cycle_split(40);
+    MostPopular popular;
+    popular.fit(split);
+    RecommenderInfo info = info_for(split.n_items);
+
+    fs::path file = dir_ / "customers.csv";
+    std::ofstream(file) << "precious\n";
+    auto [kind, message] = error_of([&] { save_recommender(file, popular, info); });
+    EXPECT_EQ(kind, ErrorKind::kInvalidInput);
+    EXPECT_NE(message.find("customers.csv: is a file, not a model directory"), std::string::npos)
+        << message;
+    EXPECT_EQ(testing::read_file(file.string()), "precious\n");
+
+    fs::path folder = dir_ / "documents";
+    fs::create_directories(folder / "sub");
+    std::ofstream(folder / "sub" / "a.txt") << "a";
+    auto [kind2, message2] = error_of([&] { save_recommender(folder, popular, info); });
+    EXPECT_EQ(kind2, ErrorKind::kInvalidInput);
+    EXPECT_NE(message2.find("holds other files"), std::string::npos) << message2;
+    EXPECT_EQ(testing::read_file((folder / "sub" / "a.txt").string()), "a");
+    EXPECT_FALSE(fs::exists(folder / "meta.json"));
+
+    // An empty folder is fine to fill.
+    fs::path empty = dir_ / "empty";
+    fs::create_directories(empty);
+    save_recommender(empty, popular, info);
+    EXPECT_EQ(load_recommender(empty).kind, "popular");
 }
 
 TEST_F(ModelIo, ConfigFieldsAreCheckedByName) {

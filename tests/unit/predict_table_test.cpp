@@ -319,19 +319,26 @@ TEST(PredictTableEncoding, HashedBucketsAreXxh3ModBuckets) {
     options.hash_buckets = 4;
     const FittedTable fit = fit_text(csv, options);
     EXPECT_EQ(fit.matrix.feature_names,
-              (std::vector<std::string>{"zip#0", "zip#1", "zip#2", "zip#3"}));
-    EXPECT_EQ(column_report(fit.report, "zip").encoding, "hashed (XXH3-64 mod 4)");
+              (std::vector<std::string>{"zip#0", "zip#1", "zip#2", "zip#3", "zip#__unknown__"}));
+    EXPECT_EQ(column_report(fit.report, "zip").encoding, "hashed (XXH3-64 mod 4 + unknown)");
     for (std::size_t r = 0; r < zips.size(); ++r) {
         const std::size_t bucket = XXH3_64bits(zips[r].data(), zips[r].size()) % 4;
-        for (std::size_t b = 0; b < 4; ++b) {
+        for (std::size_t b = 0; b < 5; ++b) {
             EXPECT_EQ(fit.matrix.at(r, b), b == bucket ? 1.0 : 0.0) << zips[r] << " bucket " << b;
         }
     }
 
-    const std::string unseen = "99999";
+    // A value first seen when scoring once took the bucket of whichever training values it
+    // hashed with, and their effect; it gets the unknown slot, like one-hot's unknown level.
     const EncodedTable scored = fit.encoder.apply(parse_table("zip\n99999\n80331\n", "s.csv"));
-    EXPECT_EQ(scored.matrix.at(0, XXH3_64bits(unseen.data(), unseen.size()) % 4), 1.0);
+    for (std::size_t b = 0; b < 5; ++b) {
+        EXPECT_EQ(scored.matrix.at(0, b), b == 4 ? 1.0 : 0.0) << "bucket " << b;
+    }
+    const std::size_t known = XXH3_64bits("80331", 5) % 4;
+    EXPECT_EQ(scored.matrix.at(1, known), 1.0);
     EXPECT_EQ(column_report(scored.report, "zip").n_unseen, 1u);
+    EXPECT_TRUE(fit.encoder.columns()[0].has_seen("80331"));
+    EXPECT_FALSE(fit.encoder.columns()[0].has_seen("99999"));
 }
 
 TEST(PredictTableTarget, PositiveClassRules) {
@@ -478,7 +485,7 @@ TEST(PredictTableJson, EncoderRoundTripGivesIdenticalMatrices) {
     options.max_onehot = 5;
     options.hash_buckets = 8;
     const FittedTable fit = fit_table(table, options);
-    EXPECT_EQ(column_report(fit.report, "zip").encoding, "hashed (XXH3-64 mod 8)");
+    EXPECT_EQ(column_report(fit.report, "zip").encoding, "hashed (XXH3-64 mod 8 + unknown)");
     EXPECT_EQ(column_report(fit.report, "plan").encoding, "one-hot (3 values + unknown)");
 
     const std::string text = fit.encoder.to_json().dump();
@@ -564,7 +571,8 @@ TEST(PredictTableSmoke, MovieLensUsersAsACustomerTable) {
     EXPECT_EQ(column_report(fit.report, "age").type, ColumnType::kNumeric);
     EXPECT_NEAR(fit.encoder.columns()[0].offset, age_sum / static_cast<double>(n), 1e-9);
     EXPECT_EQ(column_report(fit.report, "zip").n_categories, 3439u);
-    EXPECT_EQ(fit.matrix.n_features(), 2u + 32u);  // age, occupation, 32 zip buckets
+    // age, occupation, 32 zip buckets and the unknown one (empty on the training rows)
+    EXPECT_EQ(fit.matrix.n_features(), 2u + 33u);
     for (std::size_t r = 0; r < fit.matrix.n_rows(); r += 997) {
         double buckets = 0;
         for (std::size_t b = 2; b < 34; ++b) {
@@ -621,8 +629,27 @@ TEST(PredictTableGuards, AnIdInDisguiseIsLeftOutAndIgnoredColumnsToo) {
 TEST(PredictTableGuards, ValuesTooLargeToScaleAreRefusedNamingTheColumn) {
     const RawTable table = parse_table(id_like_csv(true), "huge.csv");
     EXPECT_EQ(error_of([&] { fit_table(table, target("y")); }),
-              "huge.csv:1: column \"spend\": values too large to scale (up to 1e+308); rescale "
-              "the column or leave it out with --ignore");
+              "huge.csv:9: column \"spend\": values too large to scale (up to 1e+308 here); "
+              "rescale the column or leave it out with --ignore");
+}
+
+// One typo in a column of numbers once made it a column of categories, each number a level.
+TEST(PredictTableGuards, AStrayWordInANumberColumnIsAnErrorNamingItsLine) {
+    std::string csv = "spend,y\n";
+    for (int i = 0; i < 300; ++i) {
+        csv += i == 5 ? std::string("\"12,50\"") : std::to_string(i % 40);
+        csv += i % 3 ? ",no\n" : ",yes\n";
+    }
+    const RawTable table = parse_table(csv, "typo.csv");
+    EXPECT_EQ(error_of([&] { fit_table(table, target("y")); }),
+              "typo.csv:7: column \"spend\": \"12,50\" is not a number, unlike 299 of the column's "
+              "300 values; correct it, write it as missing (NA), or read the column as categories "
+              "with --type spend=categorical");
+    // Said to be categories, it is read as categories.
+    TableOptions options = target("y");
+    options.types["spend"] = ColumnType::kCategorical;
+    EXPECT_EQ(column_report(fit_table(table, options).report, "spend").type,
+              ColumnType::kCategorical);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "sextant/app/scores_file.h"
+#include "sextant/core/error.h"
 #include "test_util.h"
 
 namespace sextant {
@@ -38,6 +39,22 @@ TEST(ScoresFile, RowsAreSortedQuotedAndCounted) {
     ASSERT_EQ(r["top"].size(), 2u);
     EXPECT_EQ(r["top"][0]["id"], "b,c");
     EXPECT_EQ(r["top"][1]["risk_band"], "medium");
+}
+
+// `predict score --out DIR` once said only "cannot write the scores file".
+TEST(ScoresFile, AFolderAsTheFileIsRefusedNamingIt) {
+    std::filesystem::path dir = testing::make_temp_dir("scores-dir");
+    try {
+        write_scores(dir, "id", {"a"}, {0.5}, {{}}, 0.5, 1);
+        FAIL() << "no error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::kInvalidInput);
+        EXPECT_EQ(std::string(e.what()), dir.string() +
+                                             ": is a folder; give the scores file a name, such "
+                                             "as " +
+                                             (dir / "scores.csv").string());
+    }
+    EXPECT_TRUE(std::filesystem::is_empty(dir));
 }
 
 }  // namespace

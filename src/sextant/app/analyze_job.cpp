@@ -1,5 +1,7 @@
+#include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -53,23 +55,6 @@ void add_store_totals(EventStore& store, nlohmann::json& summary) {
     summary["ingests"] = ingests;
 }
 
-void write_text_atomically(const std::string& text, const std::filesystem::path& path) {
-    std::filesystem::path tmp = path;
-    tmp += ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary);
-        out << text;
-        if (!out) {
-            throw_io("cannot write \"" + tmp.string() + "\"");
-        }
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) {
-        throw_io("cannot write \"" + path.string() + "\": " + ec.message());
-    }
-}
-
 // Timestamps before 1990 are far more often a wrong column (a quantity read as epoch seconds)
 // than real data; say so rather than analyse nonsense silently.
 void warn_if_implausible(const Overview& overview) {
@@ -85,6 +70,24 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 }
 
 }  // namespace
+
+void write_text_atomically(const std::string& text, const std::filesystem::path& path) {
+    std::filesystem::path tmp = path;
+    tmp += ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::binary);
+        out << text;
+        out.close();
+        if (!out) {
+            throw_io("cannot write \"" + tmp.string() + "\": " + std::strerror(errno));
+        }
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) {
+        throw_io("cannot write \"" + path.string() + "\": " + ec.message());
+    }
+}
 
 void validate(const AnalyzeOptions& options) {
     if (options.horizon_days < 1 || options.horizon_days > 3650) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -60,6 +61,10 @@ void validate(const AnalyzeOptions& options);
 // `inputs` (from ingest_files) is recorded in the summary when given.
 nlohmann::json analyze_store(const AnalyzeOptions& options,
                              const nlohmann::json& inputs = nlohmann::json::array());
+
+// Writes `text` to `path` through a temporary file beside it, renamed over it: a reader sees the
+// old file or the whole new one, never a part. Throws Error (kIo) naming the path.
+void write_text_atomically(const std::string& text, const std::filesystem::path& path);
 
 // The main job: ingest, then analyse.
 nlohmann::json run_job(const RunOptions& options);

@@ -19,6 +19,12 @@
 namespace sextant {
 namespace {
 
+std::string three_decimals(double v) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.3f", v);
+    return text;
+}
+
 namespace fs = std::filesystem;
 
 Dataset to_dataset(const FeatureMatrix& m, const std::optional<std::vector<std::uint8_t>>& y) {
@@ -187,6 +193,7 @@ nlohmann::json run_task(const EventTable& table, const PredictJobOptions& option
     out["selection"] = to_json(selection, split.train.feature_names);
 
     // The rule a team could apply without a model: rank by days since the last event.
+    std::string versus_rule;
     const std::vector<std::string>& names = split.test.feature_names;
     if (auto it = std::find(names.begin(), names.end(), "days_since_last_event");
         it != names.end()) {
@@ -198,11 +205,26 @@ nlohmann::json run_task(const EventTable& table, const PredictJobOptions& option
             score[r] = task == "churn" ? days / (1 + days) : 1 / (1 + days);
         }
         nlohmann::json baseline;
-        put_figure(baseline, "roc_auc", roc_auc(split.test.labels, score));
+        const Figure rule_auc = roc_auc(split.test.labels, score);
+        put_figure(baseline, "roc_auc", rule_auc);
         put_figure(baseline, "average_precision", average_precision(split.test.labels, score));
         baseline["rule"] = task == "churn" ? "more days since the last event, more likely to churn"
                                            : "fewer days since the last event, more likely to buy";
         out["recency_baseline"] = baseline;
+
+        const std::optional<double>& model_auc = selection.test.roc_auc.value;
+        if (model_auc && rule_auc.value) {
+            versus_rule = " against " + three_decimals(*rule_auc.value) + " for the recency rule";
+            if (*rule_auc.value > *model_auc) {
+                std::string warning =
+                    "the recency rule alone ranks the test part better than the model (ROC-AUC " +
+                    three_decimals(*rule_auc.value) + " against " + three_decimals(*model_auc) +
+                    "): act on days since the last event until more history makes the model "
+                    "worth it";
+                log::warn("predict: " + task + ": " + warning);
+                out["selection"]["warnings"].push_back(std::move(warning));
+            }
+        }
     }
 
     // Scores as of now, with reasons.
@@ -232,8 +254,10 @@ nlohmann::json run_task(const EventTable& table, const PredictJobOptions& option
                      {"tz", options.tz},
                      {"store", options.store}});
     out["model_dir"] = model_dir.string();
-    log::info("predict: " + task + ": chose " + selection.chosen + " (" + selection.why +
-              "); scores in " + scores_file.string());
+    const std::optional<double>& test_auc = selection.test.roc_auc.value;
+    log::info("predict: " + task + ": chose " + selection.chosen + " (" + selection.why + ")" +
+              (test_auc ? "; test ROC-AUC " + three_decimals(*test_auc) + versus_rule : "") +
+              "; scores in " + scores_file.string());
     return out;
 }
 

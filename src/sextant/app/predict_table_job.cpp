@@ -161,10 +161,7 @@ std::vector<std::string> table_reasons(const TableEncoder& encoder, const RawTab
                    short_number(column.median) + ")";
         } else {
             text = column.name + " = " + trimmed(cell);
-            if (column.encoding == CategoryEncoding::kOneHot &&
-                column.type == ColumnType::kCategorical &&
-                std::find(column.categories.begin(), column.categories.end(), trimmed(cell)) ==
-                    column.categories.end()) {
+            if (column.type == ColumnType::kCategorical && !column.has_seen(trimmed(cell))) {
                 text += " (not seen in training)";
             }
         }

@@ -5,7 +5,9 @@
 #include <fstream>
 #include <map>
 #include <numeric>
+#include <sstream>
 
+#include "sextant/app/jobs.h"
 #include "sextant/core/error.h"
 
 namespace sextant {
@@ -60,13 +62,19 @@ nlohmann::json write_scores(const std::filesystem::path& file, const std::string
         (!top_eligible.empty() && top_eligible.size() != ids.size())) {
         throw Error(ErrorKind::kInternal, "write_scores: ids, probabilities and reasons differ");
     }
+    if (std::filesystem::is_directory(file)) {
+        throw_invalid(file.string() + ": is a folder; give the scores file a name, such as " +
+                      (file / "scores.csv").string());
+    }
+    std::error_code ec;
     if (file.has_parent_path()) {
-        std::filesystem::create_directories(file.parent_path());
+        std::filesystem::create_directories(file.parent_path(), ec);
+        if (ec) {
+            throw_io(file.parent_path().string() + ": cannot create: " + ec.message());
+        }
     }
-    std::ofstream out(file);
-    if (!out) {
-        throw_io(file.string() + ": cannot write the scores file");
-    }
+    // Built in memory and written at once: a failed write leaves no half file.
+    std::ostringstream out;
     out << csv_field(id_header) << ",probability,risk_band";
     for (std::size_t k = 1; k <= kScoreReasons; ++k) {
         out << ",reason_" << k;
@@ -101,10 +109,7 @@ nlohmann::json write_scores(const std::filesystem::path& file, const std::string
                            {"reasons", reasons[r]}});
         }
     }
-    out.close();
-    if (!out) {
-        throw_io(file.string() + ": write failed");
-    }
+    write_text_atomically(out.str(), file);
     return {{"scores_file", file.string()},
             {"rows", ids.size()},
             {"risk_bands", bands},

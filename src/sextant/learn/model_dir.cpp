@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <random>
 
 #include <xxhash.h>
@@ -330,11 +331,40 @@ std::string checksum_hex(std::span<const std::uint8_t> bytes) {
     return buf;
 }
 
+namespace {
+
+// Refuses to replace anything at `target` but an empty folder or a model directory: the path
+// is the user's to choose, and a typo must not cost them a file or a folder of their own.
+void check_replaceable(const fs::path& target) {
+    std::error_code ec;
+    fs::file_status status = fs::symlink_status(target, ec);
+    if (!fs::exists(status)) {
+        return;
+    }
+    std::string why;
+    if (!fs::is_directory(status)) {
+        why = "is a file, not a model directory";
+    } else if (!fs::is_empty(target, ec)) {
+        std::ifstream meta(target / kMetaFile);
+        std::string text((std::istreambuf_iterator<char>(meta)), std::istreambuf_iterator<char>());
+        if (text.find("\"sextant-model\"") == std::string::npos) {
+            why = "is a folder that holds other files, not a model directory";
+        }
+    }
+    if (!why.empty()) {
+        throw_invalid(target.string() + ": " + why +
+                      "; nothing was written (choose another path, or remove it first)");
+    }
+}
+
+}  // namespace
+
 void save_model_dir(const fs::path& dir, const ModelFiles& files) {
     fs::path target = fs::absolute(dir).lexically_normal();
     if (target.filename().empty()) {
         target = target.parent_path();
     }
+    check_replaceable(target);
     std::error_code ec;
     fs::create_directories(target.parent_path(), ec);
     if (ec) {

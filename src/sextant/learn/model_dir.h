@@ -100,8 +100,10 @@ struct ModelFiles {
 
 // Writes `files` as the model directory `dir` (its parent is created when missing). meta.json
 // gets "format": "sextant-model", "format_version", "files" (name -> {bytes, xxh3_128}) and
-// "checksum" added to files.meta. Throws sextant::Error (kIo) naming the path when a write or
-// rename fails; `dir` is then as it was.
+// "checksum" added to files.meta. Only an empty folder or a model directory is replaced: a file
+// or a folder of other files at `dir` is refused (kInvalidInput, naming it) before anything is
+// written. Throws sextant::Error (kIo) naming the path when a write or rename fails; `dir` is
+// then as it was.
 void save_model_dir(const std::filesystem::path& dir, const ModelFiles& files);
 
 // A loaded model directory. `meta` is meta.json as written (with the keys save added).

@@ -198,6 +198,7 @@ LearningCurve train_module(torch::nn::Module& module, const ModuleTask& task,
 
     TrainCallbacks cb;
     cb.what = task.what;
+    cb.log_style = task.log_style;
     cb.n_samples_per_epoch = task.n_samples_per_epoch;
     cb.clock = task.clock;
     cb.begin_epoch = [&](int epoch) {

@@ -54,6 +54,7 @@ struct ModuleTask {
     std::string what = "train";             // names the run in logs ("gru4rec")
     std::size_t n_examples = 0;             // examples per epoch; batches are drawn from 0..n-1
     std::uint64_t n_samples_per_epoch = 0;  // for progress; 0 = unknown
+    TrainLogStyle log_style;                // how log lines name the validation figure
     // Builds the loss of a batch of example indices (in train mode, gradients on).
     std::function<BatchLoss(std::span<const std::size_t> examples)> batch_loss;
     // Validation metric, higher is better. Called in eval mode under torch::NoGradGuard.

@@ -139,16 +139,22 @@ bool train_epoch(const TrainCallbacks& cb, const TrainOptions& options,
     return true;
 }
 
-void log_epoch(const std::string& what, const EpochRecord& record, bool improved) {
+void log_epoch(const TrainCallbacks& cb, const EpochRecord& record, bool improved) {
+    const TrainLogStyle& style = cb.log_style;
     char line[240];
     std::snprintf(
-        line, sizeof line, "%s epoch %d: loss %.4f, valid %.4f%s, lr %.3g, %.1f s, %s samples/s",
-        what.c_str(), record.epoch, record.train_loss, record.valid_metric,
-        improved ? " (best)" : "", record.learning_rate, record.epoch_seconds,
+        line, sizeof line, "%s epoch %d: loss %.4f, %s %.4f%s, lr %.3g, %.1f s, %s samples/s",
+        cb.what.c_str(), record.epoch, record.train_loss, style.metric.c_str(),
+        style.metric_sign * record.valid_metric, improved ? " (best)" : "", record.learning_rate,
+        record.epoch_seconds,
         with_commas(static_cast<std::uint64_t>(
                         record.epoch_seconds > 0 ? record.n_samples / record.epoch_seconds : 0))
             .c_str());
-    log::info(line);
+    if (style.epochs_at_info) {
+        log::info(line);
+    } else {
+        log::debug(line);
+    }
 }
 
 }  // namespace
@@ -280,7 +286,7 @@ LearningCurve run_training(const TrainCallbacks& cb, const TrainOptions& given) 
         } else {
             ++state.since_best;
         }
-        log_epoch(cb.what, record, improved);
+        log_epoch(cb, record, improved);
 
         bool stop = true;
         if (!record.complete) {
@@ -319,7 +325,8 @@ LearningCurve run_training(const TrainCallbacks& cb, const TrainOptions& given) 
         }
     }
     log::info(cb.what + ": " + curve.stop_message + "; kept epoch " +
-              std::to_string(curve.best_epoch) + format(" (valid %.4f)", curve.best_metric) +
+              std::to_string(curve.best_epoch) + " (" + cb.log_style.metric +
+              format(" %.4f)", cb.log_style.metric_sign * curve.best_metric) +
               format(", %.1f s", curve.seconds));
     return curve;
 }

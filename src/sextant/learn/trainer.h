@@ -126,9 +126,21 @@ struct TrainingState {
     LearningCurve curve;
 };
 
+// How log lines show a run: its validation figure by name, and whether its epochs are worth a
+// line each at the default level.
+struct TrainLogStyle {
+    std::string metric = "valid";  // e.g. "valid NDCG@10"
+    // -1 when validate() returns a loss negated so that higher is better: lines show the loss.
+    double metric_sign = 1;
+    // false: epoch lines at debug level (models whose epochs take milliseconds, where a hundred
+    // lines would bury the rest); the run's summary line stays at info.
+    bool epochs_at_info = true;
+};
+
 struct TrainCallbacks {
     std::string what = "train";             // names the run in progress lines ("gru4rec")
     std::uint64_t n_samples_per_epoch = 0;  // for the progress line's % and ETA; 0 = unknown
+    TrainLogStyle log_style;
 
     // Prepares epoch `epoch` (1-based; shuffle, sample negatives) and returns its batch count.
     std::function<std::size_t(int epoch)> begin_epoch;

@@ -364,6 +364,10 @@ std::vector<std::string> selection_warnings(const SelectionResult& result, const
                       " is almost perfect: check for a leak, a column known only after the "
                       "outcome or an id in file order" +
                       strongest);
+    } else if (auc && *auc < 0.45) {
+        out.push_back("test ROC-AUC " + figure_text(result.test.roc_auc) +
+                      " is below chance (0.5): the model ranks the test part worse than a coin "
+                      "would; the pattern it learnt does not hold there");
     } else if (auc && *auc < 0.6) {
         out.push_back("test ROC-AUC " + figure_text(result.test.roc_auc) +
                       " is close to chance (0.5): these features barely predict the target");
@@ -394,10 +398,16 @@ SelectionResult select_classifier(std::vector<std::unique_ptr<Classifier>> candi
     result.train_balance = class_balance(split.train);
     Dataset train = rebalance(split.train, options.imbalance, options.seed);
     result.fitted_balance = class_balance(train);
-    log::info("training part: " + std::to_string(result.train_balance.n_positives) +
-              " positives, " + std::to_string(result.train_balance.n_negatives) + " negatives (" +
-              figure_text(Figure::of(*result.train_balance.negatives_per_positive)) +
-              " per positive); imbalance handling: " + to_string(options.imbalance));
+    log::info(
+        "training part: " + std::to_string(result.train_balance.n_positives) + " positives, " +
+        std::to_string(result.train_balance.n_negatives) + " negatives (" +
+        figure_text(Figure::of(*result.train_balance.negatives_per_positive)) +
+        " per positive); imbalance handling: " + to_string(options.imbalance) +
+        (options.imbalance == Imbalance::kOversample || options.imbalance == Imbalance::kUndersample
+             ? ", fitted on " + std::to_string(result.fitted_balance.n_positives) +
+                   " positives and " + std::to_string(result.fitted_balance.n_negatives) +
+                   " negatives"
+             : std::string()));
     // Early stopping sees validation weighted like the training objective (see the header).
     Dataset early_stop = split.valid;
     if (options.imbalance != Imbalance::kNone) {

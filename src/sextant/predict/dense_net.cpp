@@ -89,6 +89,7 @@ void DenseNet::fit(const Dataset& train, const Dataset& valid) {
 
     ModuleTask task;
     task.what = "dense_net";
+    task.log_style = {.metric = "valid log loss", .metric_sign = -1, .epochs_at_info = false};
     task.n_examples = train.n_rows;
     task.n_samples_per_epoch = train.n_rows;
     task.batch_loss = [&](std::span<const std::size_t> examples) {

@@ -187,6 +187,10 @@ std::string describe(std::string_view feature, double value, std::optional<doubl
         for (char& c : name) {
             c = c == '_' ? ' ' : c;
         }
+        // A log without event names calls every event "event": no "event events".
+        if (name == "event" || name == "events") {
+            return plural(value, "event", "events") + " named \"" + name + "\"" + typical_text;
+        }
         return plural(value, name + " event", name + " events") + typical_text;
     }
     return std::string(feature) + " = " + number(value) + typical_text;

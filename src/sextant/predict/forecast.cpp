@@ -292,6 +292,7 @@ SeriesForecast forecast_series(const DailySeries& series, const ForecastOptions&
     }
     ModuleTask task;
     task.what = "forecast " + series.name;
+    task.log_style = {.metric = "valid MAE", .metric_sign = -1, .epochs_at_info = false};
     task.n_examples = targets.size();
     task.n_samples_per_epoch = targets.size();
     task.batch_loss = [&](std::span<const std::size_t> examples) {

@@ -215,7 +215,9 @@ EncodedTable TableCoder::apply(const TableEncoder& encoder, const RawTable& tabl
         } else {
             col.imputation = "mode " + quote_text(column.fill_text);
             const bool onehot = column.encoding == CategoryEncoding::kOneHot;
-            const std::size_t n_slots = onehot ? column.categories.size() + 1 : column.n_buckets;
+            // Both encodings end with an "unknown" slot: a value first seen when scoring gets
+            // it rather than the level (or the bucket) of training values it happens to share.
+            const std::size_t n_slots = (onehot ? column.categories.size() : column.n_buckets) + 1;
             for (std::size_t i = 0; i < n_rows; ++i) {
                 const std::string& cell = table.values[c][rows.index[i]];
                 const bool is_missing = missing[i] == 1;
@@ -231,15 +233,16 @@ EncodedTable TableCoder::apply(const TableEncoder& encoder, const RawTable& tabl
                     col.n_unseen += seen ? 0 : 1;
                 } else {
                     const std::uint64_t h = text_hash(text);
-                    slot = static_cast<std::size_t>(h % column.n_buckets);
-                    col.n_unseen +=
-                        std::binary_search(column.seen.begin(), column.seen.end(), h) ? 0 : 1;
+                    const bool seen = std::binary_search(column.seen.begin(), column.seen.end(), h);
+                    slot = seen ? static_cast<std::size_t>(h % column.n_buckets) : column.n_buckets;
+                    col.n_unseen += seen ? 0 : 1;
                 }
                 m.values[i * width + offset + slot] = 1;
             }
-            col.encoding = onehot ? "one-hot (" + std::to_string(column.categories.size()) +
-                                        " values + unknown)"
-                                  : "hashed (XXH3-64 mod " + std::to_string(column.n_buckets) + ")";
+            col.encoding =
+                onehot
+                    ? "one-hot (" + std::to_string(column.categories.size()) + " values + unknown)"
+                    : "hashed (XXH3-64 mod " + std::to_string(column.n_buckets) + " + unknown)";
             offset += n_slots;
         }
 
@@ -268,6 +271,13 @@ bool TableEncoder::KnnReference::operator==(const KnnReference& other) const {
     return columns == other.columns && means == other.means && stds == other.stds && k == other.k &&
            values.size() == other.values.size() &&
            std::equal(values.begin(), values.end(), other.values.begin(), same);
+}
+
+bool TableEncoder::Column::has_seen(std::string_view value) const {
+    if (encoding == CategoryEncoding::kOneHot) {
+        return std::binary_search(categories.begin(), categories.end(), value);
+    }
+    return std::binary_search(seen.begin(), seen.end(), text_hash(value));
 }
 
 std::vector<std::string> TableEncoder::name_features(const std::vector<Column>& columns) {

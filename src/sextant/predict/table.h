@@ -262,6 +262,8 @@ public:
         std::string reason;  // why it has this type, for the report
 
         bool operator==(const Column&) const = default;
+        // Categorical: whether `value` (trimmed) was a training value of the column.
+        bool has_seen(std::string_view value) const;
     };
 
     // Donors for knn: the numeric columns (indices into columns()) with their standardisation,

@@ -117,6 +117,7 @@ inline std::vector<std::string> features_of(const TableEncoder::Column& column) 
         for (std::size_t b = 0; b < column.n_buckets; ++b) {
             names.push_back(column.name + "#" + std::to_string(b));
         }
+        names.push_back(column.name + "#" + std::string(kUnknown));
     }
     if (column.missing_indicator) {
         names.push_back(column.name + "_missing");

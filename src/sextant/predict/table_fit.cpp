@@ -44,6 +44,18 @@ std::pair<ColumnType, std::string> infer_type(const RawTable& table, std::size_t
                                           with_commas(rows.size()) + " values parse as numbers" +
                                           missing_note};
     }
+    // A column of numbers with a stray word or typo ("12,50") is a numeric column with a bad
+    // cell, not a column of categories: read as categories, every number would become a level
+    // of its own. Say where the cell is instead of guessing. Codes with a share of other forms
+    // (MovieLens' zip codes: 1.1% ZIP+4) stay categories.
+    if (n_number >= 20 && (n_present - n_number) * 200 <= n_present) {
+        throw_invalid(at_cell(table, *first_text, table.columns[c]) +
+                      quote_text(trim(table.values[c][*first_text])) + " is not a number, unlike " +
+                      with_commas(n_number) + " of the column's " + with_commas(n_present) +
+                      " values; correct it, write it as missing (NA), or read the column as "
+                      "categories with --type " +
+                      table.columns[c] + "=categorical");
+    }
     return {ColumnType::kCategorical,
             "categorical: " + with_commas(n_present - n_number) + " of " + with_commas(n_present) +
                 " present values are not numbers (first " +
@@ -418,13 +430,13 @@ FittedTable TableCoder::fit(const RawTable& table, const TableOptions& options) 
             column.divisor = *hi > *lo ? *hi - *lo : 1;
         }
         if (!std::isfinite(column.offset) || !std::isfinite(column.divisor)) {
-            double largest = 0;
-            for (double v : values) {
-                largest = std::max(largest, std::abs(v));
+            std::size_t largest = 0;
+            for (std::size_t i = 0; i < values.size(); ++i) {
+                largest = std::abs(values[i]) > std::abs(values[largest]) ? i : largest;
             }
-            throw_invalid(at_header(table) + "column " + quote_text(column.name) +
-                          ": values too large to scale (up to " + display_number(largest) +
-                          "); rescale the column or leave it out with --ignore");
+            throw_invalid(at_cell(table, rows.index[largest], column.name) +
+                          "values too large to scale (up to " + display_number(values[largest]) +
+                          " here); rescale the column or leave it out with --ignore");
         }
     }
 

@@ -166,6 +166,7 @@ void Bpr::fit(const Split& split) {
     std::vector<std::vector<std::uint32_t>> negatives(users.size());
     ModuleTask task;
     task.what = "bpr";
+    task.log_style.metric = "valid NDCG@10";
     task.n_examples = users.size();
     task.n_samples_per_epoch = n_pairs;
     task.begin_epoch = [&](int epoch) {

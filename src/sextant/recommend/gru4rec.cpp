@@ -151,6 +151,7 @@ void Gru4Rec::fit(const Split& split) {
 
     ModuleTask task;
     task.what = "gru4rec";
+    task.log_style.metric = "valid NDCG@10";
     task.n_examples = windows.size();
     task.n_samples_per_epoch = n_targets;
     // One network per training thread beyond the first (ModuleTask::replicas): the batch's parts

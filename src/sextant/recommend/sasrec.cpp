@@ -277,6 +277,7 @@ void SasRec::fit(const Split& split) {
 
     ModuleTask task;
     task.what = "sasrec";
+    task.log_style.metric = "valid NDCG@10";
     task.n_examples = windows.size();
     task.n_samples_per_epoch = n_targets;
     // One network, sampler and scratch per training thread (ModuleTask::replicas). Worker w
