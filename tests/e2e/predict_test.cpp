@@ -192,6 +192,16 @@ TEST(PredictE2e, RunTakesBalanceAndMinPrecision) {
     // Undersampling leaves as many negatives as positives to fit on.
     EXPECT_EQ(selection["fitted_balance"]["n_positives"],
               selection["fitted_balance"]["n_negatives"]);
+    // When the recency rule ranks the test part better than the model, a warning says so.
+    const double model_auc = selection["test"]["roc_auc"];
+    const double rule_auc = s["predict"]["churn"]["recency_baseline"]["roc_auc"];
+    bool warned = false;
+    for (const json& w : selection["warnings"]) {
+        warned = warned || w.get<std::string>().find(
+                               "the recency rule alone ranks the test part "
+                               "better") != std::string::npos;
+    }
+    EXPECT_EQ(warned, rule_auc > model_auc) << selection["warnings"].dump();
     const json& choice = selection["threshold_choice"];
     if (choice["fell_back"].get<bool>()) {
         EXPECT_NE(choice["reason"].get<std::string>().find("no threshold reaches precision 0.7"),

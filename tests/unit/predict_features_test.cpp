@@ -441,6 +441,8 @@ TEST(PredictFeatures, DescribeInPlainWords) {
     EXPECT_EQ(describe("negative_value_share", 0.4, 0.05),
               "40% of valued events are returns or cancellations (typical 5%)");
     EXPECT_EQ(describe("events_add_to_cart", 1), "1 add to cart event");
+    // A log without event names calls them all "event": this once read "548 event events".
+    EXPECT_EQ(describe("events_event", 548, 20.0), "548 events named \"event\" (typical 20)");
     EXPECT_EQ(describe("gap_days_mean", 6.34, std::nan("")),
               "on average 6.3 days between active days");
     EXPECT_EQ(describe("distinct_items", 12, 30.0), "12 distinct items (typical 30)");

@@ -606,6 +606,33 @@ TEST(PredictModelsSelection, FewPositivesAndChanceScoresAreWarnedAbout) {
         << result.warnings[0];
 }
 
+// An AUC of 0.28 was once called "close to chance"; below 0.45 it is said to be below it.
+TEST(PredictModelsSelection, ABelowChanceTestScoreIsCalledSo) {
+    std::mt19937_64 rng(4);
+    std::uniform_real_distribution<float> u(0.0f, 1.0f);
+    Dataset d = make_dataset(1);
+    for (int r = 0; r < 400; ++r) {
+        std::uint8_t y = r % 4 == 0 ? 1 : 0;
+        add_row(d, {y ? 0.5f + 0.5f * u(rng) : 0.5f * u(rng)}, y);
+    }
+    DataSplit split = stratified_split(d, {}, 1);
+    // The pattern reverses in the test part: perfect on validation, perfectly wrong on test.
+    for (float& v : split.test.values) {
+        v = 1.0f - v;
+    }
+    std::vector<std::unique_ptr<Classifier>> candidates;
+    candidates.push_back(std::make_unique<ColumnModel>("column", 0));
+    SelectionOptions options;
+    options.add_ensemble = false;
+    options.calibrate = false;
+    SelectionResult result = select_classifier(std::move(candidates), split, options);
+    EXPECT_DOUBLE_EQ(*result.test.roc_auc.value, 0.0);
+    ASSERT_EQ(result.warnings.size(), 1u);
+    EXPECT_EQ(result.warnings[0],
+              "test ROC-AUC 0.0000 is below chance (0.5): the model ranks the test part worse "
+              "than a coin would; the pattern it learnt does not hold there");
+}
+
 TEST(PredictModelsSelection, RealModelsEndToEnd) {
     Dataset d = logistic_data(1500, {1.2, -0.8, 0.0}, -1.5, 61);
     DataSplit split = stratified_split(d, {}, 2);
