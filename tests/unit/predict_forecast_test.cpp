@@ -194,6 +194,45 @@ TEST(Forecast, DayOutsideTheIntervalIsAnAnomaly) {
     EXPECT_NE(std::find(f.anomalies.begin(), f.anomalies.end(), spike), f.anomalies.end());
 }
 
+// Online Retail's shop is shut on Saturdays: the LSTM once forecast 4,451 for one, and the
+// held-out Saturday's 0 was flagged as an anomaly.
+TEST(Forecast, ClosedWeekdaysAreForecastAsZeroAndAreNoAnomaly) {
+    DailySeries s;
+    s.name = "value";
+    s.first_day = static_cast<Day>(days_from_civil(2024, 1, 1));  // a Monday
+    std::mt19937_64 rng(8);
+    std::normal_distribution<double> noise(0.0, 20.0);
+    for (std::size_t t = 0; t < 140; ++t) {
+        int dow = day_of_week(s.first_day + static_cast<Day>(t));
+        s.values.push_back(dow == 5 ? 0.0 : std::max(0.0, (dow == 6 ? 60 : 150) + noise(rng)));
+    }
+    s.values[140 - 2] = 0;   // the last Saturday but one stays shut; ...
+    s.values[140 - 9] = 40;  // ... the one before opens for once
+    ForecastOptions o;
+    o.horizon = 14;
+    o.context = 14;
+    o.max_epochs = 20;
+    SeriesForecast f = forecast_series(s, o);
+    auto saturday = [](Day d) { return day_of_week(d) == 5; };
+    for (const MethodForecast& m : f.methods) {
+        for (std::size_t t = 0; t < m.point.size(); ++t) {
+            if (saturday(f.test_first_day + static_cast<Day>(t))) {
+                EXPECT_EQ(m.point[t], 0) << m.method << " day " << t;
+                EXPECT_EQ(m.low[t], 0) << m.method;
+                EXPECT_EQ(m.high[t], 0) << m.method;
+            }
+        }
+    }
+    for (std::size_t t = 0; t < f.future.point.size(); ++t) {
+        if (saturday(f.future_first_day + static_cast<Day>(t))) {
+            EXPECT_EQ(f.future.point[t], 0) << "day " << t;
+        }
+    }
+    const Day shut = s.first_day + 138, opened = s.first_day + 131;
+    EXPECT_EQ(std::find(f.anomalies.begin(), f.anomalies.end(), shut), f.anomalies.end());
+    EXPECT_NE(std::find(f.anomalies.begin(), f.anomalies.end(), opened), f.anomalies.end());
+}
+
 TEST(Forecast, TooShortASeriesIsRefusedWithWhatItNeeds) {
     ForecastOptions o;  // horizon 28, context 28, season 7: 91 days
     try {

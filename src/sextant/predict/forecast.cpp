@@ -1,6 +1,7 @@
 #include "sextant/predict/forecast.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <numeric>
@@ -77,6 +78,38 @@ void add_interval(MethodForecast& f, std::span<const double> valid_actual,
     for (double p : f.point) {
         f.low.push_back(p + lo);
         f.high.push_back(p + hi);
+    }
+}
+
+// A weekday on which the series was 0 at each of its last kClosedWeeks occurrences is a closed
+// day (a shop shut on Saturdays): every method forecasts it as 0 with an interval of 0..0, so a
+// closed day is neither forecast nor flagged as an anomaly when it stays closed.
+constexpr std::size_t kClosedWeeks = 8;
+
+std::array<bool, 7> closed_weekdays(std::span<const double> history, Day first_day) {
+    std::array<bool, 7> closed{};
+    if (history.size() < 7 * kClosedWeeks) {
+        return closed;
+    }
+    closed.fill(true);
+    for (std::size_t t = history.size() - 7 * kClosedWeeks; t < history.size(); ++t) {
+        if (history[t] != 0) {
+            closed[static_cast<std::size_t>(day_of_week(first_day + static_cast<Day>(t)))] = false;
+        }
+    }
+    return closed;
+}
+
+// Sets the forecast of the closed days among `f`'s (which start on day `first`) to 0..0.
+void close_days(MethodForecast& f, const std::array<bool, 7>& closed, Day first) {
+    for (std::size_t t = 0; t < f.point.size(); ++t) {
+        if (closed[static_cast<std::size_t>(day_of_week(first + static_cast<Day>(t)))]) {
+            f.point[t] = 0;
+            if (t < f.low.size()) {
+                f.low[t] = 0;
+                f.high[t] = 0;
+            }
+        }
     }
 }
 
@@ -333,11 +366,18 @@ SeriesForecast forecast_series(const DailySeries& series, const ForecastOptions&
             }
         }
     };
+    // The closed weekdays as of each forecast's start (only the days before it count).
+    auto closed_at = [&](std::size_t end) {
+        return closed_weekdays(y.first(end), series.first_day);
+    };
+    auto day_at = [&](std::size_t t) { return series.first_day + static_cast<Day>(t); };
     auto run_method = [&](const std::string& method, auto predict_raw) {
         auto predict = [&](std::size_t end) {
-            std::vector<double> v = predict_raw(end);
-            floor(v);
-            return v;
+            MethodForecast f;
+            f.point = predict_raw(end);
+            floor(f.point);
+            close_days(f, closed_at(end), day_at(end));
+            return f.point;
         };
         MethodForecast valid;
         valid.point = predict(valid_start);
@@ -348,6 +388,7 @@ SeriesForecast forecast_series(const DailySeries& series, const ForecastOptions&
         add_interval(f, valid_actual, valid.point);
         floor(f.low);
         floor(f.high);
+        close_days(f, closed_at(test_start), day_at(test_start));
         f.test_mae = mean_absolute_error(out.test_actual, f.point);
         f.test_smape = smape(out.test_actual, f.point);
         MethodForecast future;
@@ -357,6 +398,7 @@ SeriesForecast forecast_series(const DailySeries& series, const ForecastOptions&
         add_interval(future, valid_actual, valid.point);
         floor(future.low);
         floor(future.high);
+        close_days(future, closed_at(total), day_at(total));
         return std::pair{f, future};
     };
     std::vector<std::pair<MethodForecast, MethodForecast>> results;

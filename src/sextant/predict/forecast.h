@@ -18,7 +18,10 @@
 //     chosen, or the LSTM when its validation MAE is at least 5% lower still (a near tie on one
 //     window of N days says nothing, and a baseline is what a reader can check by hand); the
 //     chosen method's forecast of the N days after the data (inputs up to the last day, the
-//     held-out days included) is the one reported.
+//     held-out days included) is the one reported;
+//   - a weekday that was 0 in each of the last 8 weeks before a forecast starts is closed (a shop
+//     shut on Saturdays): every method forecasts it as 0 with an interval of 0..0, so a day that
+//     stays closed is not an anomaly, and one that opens is.
 #pragma once
 
 #include <cstdint>
