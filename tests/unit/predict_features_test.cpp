@@ -421,10 +421,10 @@ TEST(PredictFeatures, DescribeInPlainWords) {
     EXPECT_EQ(describe("days_since_last_event", 0.3, 2.5),
               "active within the last day (usual gap 2.5)");
     EXPECT_EQ(describe("events_last_30_days", 12, 20.0),
-              "12 events in the last 30 days (typical 20)");
+              "12 events in the last 30 days (average 20)");
     EXPECT_EQ(describe("events_last_7_days", 1), "1 event in the last 7 days");
     EXPECT_EQ(describe("active_days_last_90_days", 3, 8.0),
-              "active on 3 of the last 90 days (typical 8)");
+              "active on 3 of the last 90 days (average 8)");
     // (a - b) / (a + b) = 0.2 means a = 1.5 b; -0.5 means a = b / 3.
     EXPECT_EQ(describe("activity_trend_30_days", 0.2),
               "activity up 50% in the last 30 days against the 30 before");
@@ -433,19 +433,19 @@ TEST(PredictFeatures, DescribeInPlainWords) {
     EXPECT_EQ(describe("activity_trend_30_days", -1),
               "no activity in the last 30 days after some in the 30 before");
     EXPECT_EQ(describe("activity_trend_30_days", 1, 0.0),
-              "active in the last 30 days after none in the 30 before (typical: activity steady "
+              "active in the last 30 days after none in the 30 before (average: activity steady "
               "in the last 30 days against the 30 before)");
     EXPECT_EQ(describe("positive_value_last_90_days", 120.5, 80.0),
-              "value 120.50 in the last 90 days (typical 80.00)");
+              "value 120.50 in the last 90 days (average 80.00)");
     EXPECT_EQ(describe("positive_value_total", 7), "value 7.00 in all");
     EXPECT_EQ(describe("negative_value_share", 0.4, 0.05),
-              "40% of valued events are returns or cancellations (typical 5%)");
+              "40% of valued events are returns or cancellations (average 5%)");
     EXPECT_EQ(describe("events_add_to_cart", 1), "1 add to cart event");
     // A log without event names calls them all "event": this once read "548 event events".
-    EXPECT_EQ(describe("events_event", 548, 20.0), "548 events named \"event\" (typical 20)");
+    EXPECT_EQ(describe("events_event", 548, 20.0), "548 events named \"event\" (average 20)");
     EXPECT_EQ(describe("gap_days_mean", 6.34, std::nan("")),
               "on average 6.3 days between active days");
-    EXPECT_EQ(describe("distinct_items", 12, 30.0), "12 distinct items (typical 30)");
+    EXPECT_EQ(describe("distinct_items", 12, 30.0), "12 distinct items (average 30)");
     EXPECT_EQ(describe("something_else", 2.5), "something_else = 2.5");
     EXPECT_EQ(describe("days_since_last_event", std::nan("")), "days_since_last_event = nan");
 }

@@ -30,7 +30,7 @@ json churn_result() {
         "top_at_risk": [
             {"user": "<b>x</b>", "probability": 0.9, "risk_band": "high",
              "reasons": ["raises: no activity for 41 days (usual gap 6)",
-                         "lowers: 12 cart events (typical 5)"]},
+                         "lowers: 12 cart events (average 5)"]},
             {"user": 17456.0, "probability": 0.8, "risk_band": "high", "reasons": []}
         ],
         "selection": {

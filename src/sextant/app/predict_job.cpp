@@ -62,34 +62,40 @@ std::string format_days(double days) {
     return buffer;
 }
 
-// The median of each column of a feature matrix: the "typical" value shown beside a reason.
-std::vector<double> column_medians(const FeatureMatrix& m) {
-    std::vector<double> medians(m.n_features(), 0.0);
-    std::vector<double> column(m.n_rows());
-    for (std::size_t f = 0; f < m.n_features(); ++f) {
-        for (std::size_t r = 0; r < m.n_rows(); ++r) {
-            column[r] = m.values[r * m.n_features() + f];
+// The mean of each column over the rows `included` marks (all when empty): the "average" shown
+// beside a reason. Attributions measure a feature against the training population's mean (the
+// logistic model's standardisation, the network's integrated-gradients baseline, the trees'
+// expected value), so the mean, not the median, is what "raises" and "lowers" are relative to:
+// beside a median, a user at the median could read "raises: 2 invoices (typical 2)".
+std::vector<double> column_means(const FeatureMatrix& m, const std::vector<bool>& included) {
+    std::vector<double> sums(m.n_features(), 0.0);
+    double n = 0;
+    for (std::size_t r = 0; r < m.n_rows(); ++r) {
+        if (!included.empty() && !included[r]) {
+            continue;
         }
-        if (!column.empty()) {
-            auto mid = column.begin() + static_cast<std::ptrdiff_t>(column.size() / 2);
-            std::nth_element(column.begin(), mid, column.end());
-            medians[f] = *mid;
+        n += 1;
+        for (std::size_t f = 0; f < m.n_features(); ++f) {
+            sums[f] += m.values[r * m.n_features() + f];
         }
     }
-    return medians;
+    for (double& s : sums) {
+        s = n > 0 ? s / n : 0.0;
+    }
+    return sums;
 }
 
 // The row's reasons: the features with the largest |attribution|, in plain words, each saying
 // whether it raises or lowers the score. Recency is shown beside the user's own usual gap, when
 // the user has one (two active days or more).
 std::vector<std::string> reasons_of(const FeatureMatrix& m, std::size_t row, const Attribution& a,
-                                    const std::vector<double>& medians) {
+                                    const std::vector<double>& averages) {
     std::optional<std::size_t> gap = m.feature_index("gap_days_mean");
     std::optional<std::size_t> days = m.feature_index("active_days_total");
     std::vector<std::string> out;
     for (std::size_t f : top_by_magnitude(a.values, kScoreReasons)) {
         const std::string& name = m.feature_names[f];
-        std::optional<double> typical = medians[f];
+        std::optional<double> typical = averages[f];
         if (name == "days_since_last_event" && gap) {
             bool has_gap = !days || m.at(row, *days) >= 2;
             typical = has_gap ? std::optional<double>(m.at(row, *gap)) : std::nullopt;
@@ -109,11 +115,6 @@ nlohmann::json score_users(const EventTable& table, const Classifier& model, dou
     Dataset scoring = to_dataset(now, std::nullopt);
     std::vector<double> p = model.predict_proba(scoring);
     std::vector<Attribution> why = model.explain(scoring);
-    std::vector<double> medians = column_medians(now);
-    std::vector<std::vector<std::string>> reasons(now.n_rows());
-    for (std::size_t r = 0; r < now.n_rows(); ++r) {
-        reasons[r] = reasons_of(now, r, why[r], medians);
-    }
     std::vector<bool> active;
     std::uint64_t lapsed = 0;
     std::optional<std::size_t> recency = now.feature_index("days_since_last_event");
@@ -123,6 +124,13 @@ nlohmann::json score_users(const EventTable& table, const Classifier& model, dou
             active[r] = now.at(r, *recency) < *lapsed_after_days;
             lapsed += active[r] ? 0 : 1;
         }
+    }
+    // The users still active are the population the model was trained on (lapsed ones are
+    // never examples), so their means are the reference of the reasons.
+    std::vector<double> averages = column_means(now, active);
+    std::vector<std::vector<std::string>> reasons(now.n_rows());
+    for (std::size_t r = 0; r < now.n_rows(); ++r) {
+        reasons[r] = reasons_of(now, r, why[r], averages);
     }
     nlohmann::json out =
         write_scores(file, "user", now.user_names, p, reasons, threshold, top_n, "user", active);

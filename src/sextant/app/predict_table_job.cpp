@@ -157,8 +157,10 @@ std::vector<std::string> table_reasons(const TableEncoder& encoder, const RawTab
         if (is_missing_cell(cell)) {
             text = column.name + " is missing";
         } else if (column.type == ColumnType::kNumeric) {
-            text = column.name + " = " + trimmed(cell) + " (typical " +
-                   short_number(column.median) + ")";
+            // The attributions measure against the training mean (see column_means() in
+            // predict_job.cpp), so the mean is the reference shown.
+            text = column.name + " = " + trimmed(cell) + " (average " + short_number(column.mean) +
+                   ")";
         } else {
             text = column.name + " = " + trimmed(cell);
             if (column.type == ColumnType::kCategorical && !column.has_seen(trimmed(cell))) {

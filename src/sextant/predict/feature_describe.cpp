@@ -92,7 +92,7 @@ std::string trend_words(double t) {
 
 std::optional<std::string> describe_gap(std::string_view feature, double value,
                                         const std::optional<double>& typical) {
-    std::string typical_text = bracket("typical ", typical);
+    std::string typical_text = bracket("average ", typical);
     if (feature == "gap_days_mean") {
         return "on average " + plural(value, "day", "days") + " between active days" + typical_text;
     }
@@ -113,7 +113,7 @@ std::optional<std::string> describe_gap(std::string_view feature, double value,
 
 std::optional<std::string> describe_window(std::string_view feature, double value,
                                            const std::optional<double>& typical) {
-    std::string typical_text = bracket("typical ", typical);
+    std::string typical_text = bracket("average ", typical);
     if (auto n = window_days(feature, "events_last_")) {
         return plural(value, "event", "events") + " in the last " + std::to_string(*n) + " days" +
                typical_text;
@@ -124,7 +124,7 @@ std::optional<std::string> describe_window(std::string_view feature, double valu
     }
     if (auto n = window_days(feature, "positive_value_last_")) {
         return "value " + amount(value) + " in the last " + std::to_string(*n) + " days" +
-               bracket("typical ", typical, amount);
+               bracket("average ", typical, amount);
     }
     return std::nullopt;
 }
@@ -135,7 +135,7 @@ std::string describe(std::string_view feature, double value, std::optional<doubl
     if (!std::isfinite(value)) {
         return std::string(feature) + " = " + number(value);
     }
-    std::string typical_text = bracket("typical ", typical);
+    std::string typical_text = bracket("average ", typical);
 
     if (feature == "days_since_last_event") {
         std::string gap = bracket("usual gap ", typical);
@@ -159,16 +159,16 @@ std::string describe(std::string_view feature, double value, std::optional<doubl
     if (feature == "activity_trend_30_days") {
         std::string words = trend_words(value);
         if (typical && std::isfinite(*typical)) {
-            words += " (typical: " + trend_words(*typical) + ")";
+            words += " (average: " + trend_words(*typical) + ")";
         }
         return words;
     }
     if (feature == "positive_value_total") {
-        return "value " + amount(value) + " in all" + bracket("typical ", typical, amount);
+        return "value " + amount(value) + " in all" + bracket("average ", typical, amount);
     }
     if (feature == "negative_value_share") {
         return percent(value) + " of valued events are returns or cancellations" +
-               bracket("typical ", typical, percent);
+               bracket("average ", typical, percent);
     }
     if (feature == "distinct_items") {
         return plural(value, "distinct item", "distinct items") + typical_text;

@@ -120,8 +120,9 @@ std::string event_feature_name(std::string_view event_name);
 
 // Plain words for one feature value, for the reasons written beside a score, e.g.
 // describe("days_since_last_event", 41.2, 6) -> "no activity for 41 days (usual gap 6)".
-// `typical` is a reference value to show in brackets (the user's own mean gap for recency, a
-// population median for the others); nullopt or NaN shows none. Every feature name is accepted; one
+// `typical` is a reference value to show in brackets (the user's own mean gap for recency, shown
+// as "usual gap"; the population's average for the others, shown as "average"); nullopt or NaN
+// shows none. Every feature name is accepted; one
 // without its own wording comes back as "<name> = <value>". Never throws.
 std::string describe(std::string_view feature, double value,
                      std::optional<double> typical = std::nullopt);

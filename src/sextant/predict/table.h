@@ -249,6 +249,7 @@ public:
         Imputation imputation = Imputation::kMedian;  // numeric columns only
         double fill = 0;        // numeric: the mean/median/mode; boolean: the mode (0 or 1)
         double median = 0;      // numeric: fallback of ffill, bfill and knn
+        double mean = 0;        // numeric: of the present training values (reasons compare to it)
         std::string fill_text;  // categorical: the mode
         bool missing_indicator = false;
         Scaling scaling = Scaling::kZScore;

@@ -194,6 +194,7 @@ TableEncoder::Column TableCoder::fit_column(const RawTable& table, std::size_t c
         const std::vector<double> values = numeric_values(table, c, rows);
         column.missing_indicator = count_missing(values) > 0;
         column.median = present_median(values);
+        column.mean = present_mean(values);
         switch (column.imputation) {
             case Imputation::kMean:
                 column.fill = present_mean(values);

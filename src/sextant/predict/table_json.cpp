@@ -100,6 +100,7 @@ json column_json(const TableEncoder::Column& c) {
             {"imputation", to_string(c.imputation)},
             {"fill", c.fill},
             {"median", c.median},
+            {"mean", c.mean},
             {"fill_text", c.fill_text},
             {"missing_indicator", c.missing_indicator},
             {"scaling", to_string(c.scaling)},
@@ -120,6 +121,7 @@ TableEncoder::Column read_column(const json& j, const std::string& where) {
     c.imputation = read_enum<Imputation>(j, "imputation", where, parse_imputation);
     c.fill = read_double(field(j, "fill", where), where + ".fill");
     c.median = read_double(field(j, "median", where), where + ".median");
+    c.mean = read_double(field(j, "mean", where), where + ".mean");
     c.fill_text = read_string(j, "fill_text", where);
     c.missing_indicator = read_bool(j, "missing_indicator", where);
     c.scaling = read_enum<Scaling>(j, "scaling", where, parse_scaling);
