@@ -19,6 +19,12 @@
 namespace sextant {
 namespace {
 
+// "2011-06-12 13:50 Europe/London": an instant as the reader's clock shows it.
+std::string local_time(Seconds t, const TimeZone& zone) {
+    const std::string utc = format_utc(t + zone.offset(t));  // "2011-06-12T13:50:01Z"
+    return utc.substr(0, 10) + " " + utc.substr(11, 5) + " " + zone.name();
+}
+
 std::string three_decimals(double v) {
     char text[32];
     std::snprintf(text, sizeof text, "%.3f", v);
@@ -174,9 +180,11 @@ nlohmann::json run_task(const EventTable& table, const PredictJobOptions& option
         split = stratified_split(to_dataset(earlier, labels_of(earlier, task)), {0.75, 0.25, 0.0},
                                  options.seed);
         split.test = to_dataset(later, labels_of(later, task));
-        out["split"] = "backtest: fitted and chosen on the period before " +
-                       format_utc(end - 2 * horizon) + " + " +
-                       std::to_string(options.horizon_days) + " days, tested on the period after";
+        const std::string days = std::to_string(options.horizon_days) + " days";
+        out["split"] = "backtest: trained and chosen on users as of " +
+                       local_time(end - 2 * horizon, fo.zone) + ", labelled by the " + days +
+                       " after; tested on users as of " + local_time(end - horizon, fo.zone) +
+                       ", labelled by the last " + days + " of the data";
         out["train_cutoff"] = format_utc(end - 2 * horizon);
     } catch (const Error& e) {
         if (e.kind() != ErrorKind::kInvalidInput) {
