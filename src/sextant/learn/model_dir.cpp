@@ -343,7 +343,8 @@ void check_replaceable(const fs::path& target) {
     }
     std::string why;
     if (!fs::is_directory(status)) {
-        why = "is a file, not a model directory";
+        why = fs::is_symlink(status) ? "is a link, not a model directory"
+                                     : "is a file, not a model directory";
     } else if (!fs::is_empty(target, ec)) {
         std::ifstream meta(target / kMetaFile);
         std::string text((std::istreambuf_iterator<char>(meta)), std::istreambuf_iterator<char>());
