@@ -9,7 +9,8 @@
 # Settings (environment): BENCH_GRU4REC_EPOCHS (3), BENCH_SASREC_EPOCHS (20), BENCH_SASREC_MAX_LEN
 # (50), BENCH_BPR_EPOCHS (3; latency and memory only), BENCH_LATENCY_USERS (1000),
 # BENCH_STEP_LIMIT (seconds per side and model, 400), BENCH_THREADS (training threads of both
-# sides, default the machine's cores), BENCH_PEER_MALLOC (same: the peer runs with
+# sides, default the machine's cores), BENCH_PEER_THREADS (the peer's intra-op threads, default
+# 1: its best, with OpenBLAS's own pool), BENCH_PEER_MALLOC (same: the peer runs with
 # the glibc malloc thresholds Sextant's trainer sets for itself; plain: glibc's defaults).
 # Exits 0 when it ran (or had no data), 1 when a step failed or the two sides disagree.
 set -euo pipefail
@@ -56,10 +57,12 @@ if [[ $BENCH_PEER_MALLOC == same ]]; then
     peer_env=(MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=1073741824)
 fi
 
-# One OpenBLAS thread per training thread on both sides: the pthread OpenBLAS that Debian's
-# libtorch calls keeps its own pool, which the Python process was seen to use (a second core
-# busy, half of it in sched_yield); with two of each on 2 cores the peer ran 2.6x slower.
-export OPENBLAS_NUM_THREADS=1
+# Each side uses the cores its best way, as measured on 2 cores. Sextant trains data-parallel on
+# --threads workers and keeps OpenBLAS to one thread per worker itself. The peer runs one
+# intra-op thread (BENCH_PEER_THREADS) and lets the pthread OpenBLAS that Debian's libtorch
+# calls spread each matrix product over the cores with its own pool: GRU4Rec 32,589 samples/s,
+# against 29,612 with two intra-op threads and one OpenBLAS thread, and 9,945 with two of each.
+export BENCH_PEER_THREADS=${BENCH_PEER_THREADS:-1}
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/sextant-recommend-bench.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
@@ -71,7 +74,8 @@ load_average() {
 export BENCH_LOAD_BEFORE
 BENCH_LOAD_BEFORE=$(load_average)
 echo "bench: $(nproc) cores, load average $BENCH_LOAD_BEFORE at start; peer malloc:" \
-    "$BENCH_PEER_MALLOC; OPENBLAS_NUM_THREADS=1; $threads training threads"
+    "$BENCH_PEER_MALLOC; sextant: $threads training threads; peer: $BENCH_PEER_THREADS" \
+    "intra-op thread(s) and OpenBLAS's own threads"
 
 train_step() {
     local model=$1

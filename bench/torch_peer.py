@@ -28,6 +28,7 @@ What it replicates (see src/sextant/recommend/*.cpp):
 import copy
 import json
 import math
+import os
 import random
 import resource
 import sys
@@ -417,9 +418,11 @@ def main():
     settings = sextant_side["settings"]
     check_settings(model, settings)
     t = settings["train"]
-    # The cores Sextant trained on, used PyTorch's way: intra-op threads (with one OpenBLAS thread,
-    # set by recommend.sh: two OpenBLAS threads as well made it 2.6x slower on 2 cores).
-    torch.set_num_threads(max(1, int(t.get("threads", 1))))
+    # The cores, used PyTorch's best way as measured on 2 cores (recommend.sh sets
+    # BENCH_PEER_THREADS): one intra-op thread, with OpenBLAS's own pool spreading each matrix
+    # product over the cores. Two intra-op threads on top of that pool ran GRU4Rec 3.3x slower.
+    threads = os.environ.get("BENCH_PEER_THREADS") or t.get("threads", 1)
+    torch.set_num_threads(max(1, int(threads)))
     torch.manual_seed(t["seed"])
 
     start = time.perf_counter()

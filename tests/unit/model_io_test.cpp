@@ -363,6 +363,18 @@ TEST_F(ModelIo, ConfigFieldsAreCheckedByName) {
     EXPECT_EQ(message, "m: unknown model kind \"lstm\"");
 }
 
+// A churn model given to `recommend` once said only: field "n_items" is missing.
+TEST_F(ModelIo, APredictionModelIsNamedForWhatItIs) {
+    ModelFiles files;
+    files.meta = {{"kind", "gbdt"}};
+    save_model_dir(dir_ / "churn", files);
+    auto [kind, message] = error_of([&] { load_recommender(dir_ / "churn"); });
+    EXPECT_EQ(kind, ErrorKind::kInvalidInput);
+    EXPECT_NE(message.find("churn holds a \"gbdt\" model, not a recommender"), std::string::npos)
+        << message;
+    EXPECT_NE(message.find("sextant predict score"), std::string::npos) << message;
+}
+
 TEST_F(ModelIo, CountsPopularityAndTrendingWindow) {
     // Item a: 3 events, the last two within 7 days of the end; item b: 1 event at the end.
     std::vector<Event> events;

@@ -80,18 +80,8 @@ void log_result(const IngestResult& r, double seconds) {
     }
 }
 
-}  // namespace
-
-nlohmann::json ingest_files(const IngestJobOptions& options) {
-    if (options.files.empty()) {
-        throw_invalid("no input file given");
-    }
-    // Every file is checked for existence before anything is stored.
-    for (const std::string& f : options.files) {
-        if (!std::filesystem::exists(f)) {
-            throw_not_found("cannot open \"" + f + "\": No such file or directory");
-        }
-    }
+// The store's part of ingest_files(), once the files are checked.
+nlohmann::json ingest_into_store(const IngestJobOptions& options) {
     std::filesystem::path store_path(options.store);
     if (store_path.has_parent_path()) {
         std::error_code ec;
@@ -128,6 +118,50 @@ nlohmann::json ingest_files(const IngestJobOptions& options) {
         inputs.push_back(input_json(r));
     }
     return inputs;
+}
+
+// Removes the store file (and SQLite's side files) when it holds no event.
+void remove_if_empty(const std::filesystem::path& store_path) {
+    try {
+        if (EventStore::open_existing(store_path.string())->n_events() > 0) {
+            return;
+        }
+    } catch (const Error&) {
+        return;  // not a store that can be read: leave it be
+    }
+    std::error_code ec;
+    for (const char* suffix : {"", "-journal", "-wal", "-shm"}) {
+        std::filesystem::remove(store_path.string() + suffix, ec);
+    }
+}
+
+}  // namespace
+
+nlohmann::json ingest_files(const IngestJobOptions& options) {
+    if (options.files.empty()) {
+        throw_invalid("no input file given");
+    }
+    // Every file is checked before anything is stored (or a store created).
+    for (const std::string& f : options.files) {
+        if (!std::filesystem::exists(f)) {
+            throw_not_found("cannot open \"" + f + "\": No such file or directory");
+        }
+        if (std::filesystem::is_directory(f)) {
+            throw_invalid("\"" + f + "\" is a folder; give the event files inside it");
+        }
+    }
+    std::filesystem::path store_path(options.store);
+    const bool new_store = !std::filesystem::exists(store_path);
+    try {
+        return ingest_into_store(options);
+    } catch (...) {
+        // A store this call created and left empty (its first file refused) is removed, so that
+        // a refused run leaves nothing behind.
+        if (new_store) {
+            remove_if_empty(store_path);
+        }
+        throw;
+    }
 }
 
 }  // namespace sextant

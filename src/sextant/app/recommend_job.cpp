@@ -80,6 +80,12 @@ nlohmann::json metrics_json(const RankingMetrics& test, const RankingMetrics& va
             {"train_seconds", train_seconds}};
 }
 
+std::string format_metric(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.4f", v);
+    return buf;
+}
+
 std::string figures(const RankingMetrics& m) {
     char buf[128];
     std::snprintf(buf, sizeof buf, "HR@10 %.4f, NDCG@10 %.4f, MRR %.4f", m.hr_at_10, m.ndcg_at_10,
@@ -174,7 +180,18 @@ nlohmann::json evaluate_recommenders(const EventTable& table, const AnalyzeOptio
     double best_valid = -1;
     for (auto& model : models) {
         auto start = std::chrono::steady_clock::now();
-        model->fit(split);
+        // A model the data cannot train (a log too small for a sequence model) is skipped with
+        // its reason; the others, the report and the summary go on without it.
+        try {
+            model->fit(split);
+        } catch (const Error& e) {
+            if (e.kind() != ErrorKind::kInvalidInput) {
+                throw;
+            }
+            out["skipped"][model->name()] = e.what();
+            log::warn("recommend: " + model->name() + " skipped: " + e.what());
+            continue;
+        }
         double seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         RankingMetrics valid = evaluate(*model, split, Stage::kValid);
@@ -185,6 +202,9 @@ nlohmann::json evaluate_recommenders(const EventTable& table, const AnalyzeOptio
         RankingMetrics sampled = evaluate(*model, split, Stage::kTest, sampled_options);
         nlohmann::json j = metrics_json(test, valid, sampled, seconds);
         if (const LearningCurve* curve = model->learning_curve()) {
+            // A resumed run's fit() trains only what was left; its curve counts every call.
+            seconds = std::max(seconds, curve->seconds);
+            j["train_seconds"] = seconds;
             j["learning_curve"] = curve_json(*curve);
             j["stopped"] = curve->stop_message;
             j["best_epoch"] = curve->best_epoch;
@@ -209,6 +229,9 @@ nlohmann::json evaluate_recommenders(const EventTable& table, const AnalyzeOptio
     }
     out["best"] = best;
     out["best_rule"] = "highest NDCG@10 on the validation items";
+    log::info("recommend: best on validation: " + best + " (NDCG@10 " + format_metric(best_valid) +
+              "); try it with: sextant recommend --model " + (models_dir / "best").string() +
+              " --user USER");
     std::filesystem::path link = models_dir / "best";
     std::error_code ec;
     std::filesystem::remove(link, ec);

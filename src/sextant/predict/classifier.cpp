@@ -399,8 +399,8 @@ SelectionResult select_classifier(std::vector<std::unique_ptr<Classifier>> candi
     Dataset train = rebalance(split.train, options.imbalance, options.seed);
     result.fitted_balance = class_balance(train);
     log::info(
-        "training part: " + std::to_string(result.train_balance.n_positives) + " positives, " +
-        std::to_string(result.train_balance.n_negatives) + " negatives (" +
+        "model selection: training part: " + std::to_string(result.train_balance.n_positives) +
+        " positives, " + std::to_string(result.train_balance.n_negatives) + " negatives (" +
         figure_text(Figure::of(*result.train_balance.negatives_per_positive)) +
         " per positive); imbalance handling: " + to_string(options.imbalance) +
         (options.imbalance == Imbalance::kOversample || options.imbalance == Imbalance::kUndersample
@@ -444,7 +444,7 @@ SelectionResult select_classifier(std::vector<std::unique_ptr<Classifier>> candi
         report.log_loss = log_loss(split.valid.labels, p, valid_weights);
         report.threshold =
             choose_threshold(split.valid.labels, p, options.threshold, valid_weights);
-        log::info("model " + report.name + ": validation average precision " +
+        log::info("model selection: " + report.name + ": validation average precision " +
                   figure_text(report.average_precision) + ", ROC-AUC " +
                   figure_text(report.roc_auc) + " (fit " + std::to_string(report.fit_seconds) +
                   " s)");

@@ -136,6 +136,13 @@ LoadedRecommender load_recommender(const std::filesystem::path& dir) {
     LoadedRecommender out;
     out.dir = dir;
     out.kind = meta_field<std::string>(raw.meta, "kind", meta_name);
+    const std::vector<std::string>& kinds = recommender_kinds();
+    if (std::find(kinds.begin(), kinds.end(), out.kind) == kinds.end()) {
+        // A churn or customer-table model (kind logistic, gbdt, ...) handed to `recommend`.
+        throw_invalid(dir.string() + " holds a \"" + out.kind +
+                      "\" model, not a recommender (its kinds: popular, item_knn, ease, gru4rec, "
+                      "sasrec, bpr); prediction models are used with `sextant predict score`");
+    }
     std::uint64_t n = meta_field<std::uint64_t>(raw.meta, "n_items", meta_name);
     if (!raw.meta.contains("config")) {
         throw_invalid(meta_name + ": field \"config\" is missing");
