@@ -275,6 +275,7 @@ int run(int argc, char** argv) {
                         "file of item ids, one per line: never recommend these");
     rec_cmd->add_flag("--json", as_json, "print JSON");
     rec_cmd->add_flag("-q,--quiet", quiet, "only warnings and errors");
+    rec_cmd->add_flag("-v,--verbose", verbose, "debug detail");
 
     std::string sim_item;
     std::size_t sim_k = 10;
@@ -287,6 +288,7 @@ int run(int argc, char** argv) {
     similar_cmd->add_option("--store", serve_store, "event store (default: the model's)");
     similar_cmd->add_flag("--json", as_json, "print JSON");
     similar_cmd->add_flag("-q,--quiet", quiet, "only warnings and errors");
+    similar_cmd->add_flag("-v,--verbose", verbose, "debug detail");
 
     sextant::cli::PredictCommand predict(app, quiet, verbose);
 

@@ -90,13 +90,21 @@ void expect_recommend_serves(const std::string& out, const std::string& ratings)
     EXPECT_EQ(j["source"], "model");
     EXPECT_EQ(j["history_events"], 53);
     ASSERT_EQ(j["items"].size(), 10u);
+    // A reason is an item the user had; a sequence model's score can also rest on no single
+    // item (every removal raises it), which the reason then says.
+    std::size_t with_item = 0;
     for (const json& item : j["items"]) {
         std::string id = item["item"];
         EXPECT_EQ(owned.count(id), 0u) << id << " is already the user's";
-        ASSERT_TRUE(item.contains("because")) << item.dump();
+        if (!item.contains("because")) {
+            EXPECT_EQ(item["reason"], "fits your history as a whole") << item.dump();
+            continue;
+        }
+        ++with_item;
         EXPECT_EQ(owned.count(item["because"].get<std::string>()), 1u) << item.dump();
         EXPECT_EQ(item["reason"], "because you had " + item["because"].get<std::string>());
     }
+    EXPECT_GE(with_item, 5u) << r.output;
 
     CommandResult stranger = run("recommend --model " + out + "/models/best --user nobody --json");
     ASSERT_EQ(stranger.rc, 0) << stranger.output;
@@ -281,6 +289,37 @@ TEST(Cli, NegativeBudgetIsRefusedBeforeAnythingIsStored) {
     CommandResult parse = run("run " + dir + "/a.csv --budget abc");
     expect_one_clear_line(parse, "--budget");
     EXPECT_EQ(parse.rc, 2);
+    std::filesystem::remove_all(dir);
+}
+
+// A log too small for the sequence models once ended the whole run at GRU4Rec's refusal, with
+// no report; and a refused first file left an empty store behind.
+TEST(Cli, TinyLogSkipsWhatItCannotTrainAndStillReports) {
+    std::string dir = make_temp_dir("cli-tiny");
+    write_file(dir + "/tiny.csv",
+               "user_id,item_id,timestamp\nu1,a,2024-01-01\nu1,b,2024-01-02\nu1,c,2024-01-03\n"
+               "u2,a,2024-01-01\nu2,b,2024-01-02\nu2,c,2024-01-05\n");
+    CommandResult r = run("run " + dir + "/tiny.csv --budget 10 --out " + dir + "/o");
+    ASSERT_EQ(r.rc, 0) << r.output;
+    json s = json::parse(read_file(dir + "/o/summary.json"));
+    for (const char* name : {"gru4rec", "sasrec", "bpr"}) {
+        EXPECT_NE(s["recommend"]["skipped"][name].get<std::string>().find("no user has 2 or more"),
+                  std::string::npos)
+            << name;
+        EXPECT_FALSE(s["recommend"]["models"].contains(name)) << name;
+    }
+    EXPECT_TRUE(s["recommend"]["models"].contains("ease"));
+    EXPECT_TRUE(std::filesystem::exists(dir + "/o/report.html"));
+
+    write_file(dir + "/bad.csv", "user_id,item_id,timestamp\nu1,a,yesterday\n");
+    CommandResult refused = run("run " + dir + "/bad.csv --out " + dir + "/b");
+    EXPECT_EQ(refused.rc, 2) << refused.output;
+    EXPECT_NE(refused.output.find("bad.csv:2: column \"timestamp\""), std::string::npos)
+        << refused.output;
+    EXPECT_FALSE(std::filesystem::exists(dir + "/b/sextant.db"));
+    std::filesystem::create_directories(dir + "/folder");
+    expect_one_clear_line(run("ingest " + dir + "/folder --store " + dir + "/y.db"), "is a folder");
+    EXPECT_FALSE(std::filesystem::exists(dir + "/y.db"));
     std::filesystem::remove_all(dir);
 }
 

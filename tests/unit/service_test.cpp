@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -114,6 +115,48 @@ TEST_F(Service, EventsAddedAfterTrainingCountInTheHistory) {
     ASSERT_EQ(items_of(r), (std::vector<std::string>{"x1"}));
     EXPECT_NEAR(r.items[0].score, 2 / std::sqrt(6.0), 1e-6);
     EXPECT_EQ(r.items[0].because_item, "x2");
+}
+
+// item-kNN's reason was sought among the 30 most recent items only: an item brought by an older
+// one was said to fit "your history as a whole".
+TEST_F(Service, ItemKnnReasonReachesBackPastTheMostRecentItems) {
+    // z's oldest item, i0, is the only one that co-occurs with t (in w's training part); z then
+    // has 35 more items that nobody else has.
+    std::string text = "user,item,event,timestamp\n";
+    auto add = [&](const char* user, const char* item, int minute) {
+        char line[80];
+        std::snprintf(line, sizeof line, "%s,%s,view,2024-03-01T%02d:%02d:00Z\n", user, item,
+                      minute / 60, minute % 60);
+        text += line;
+    };
+    for (int k = 0; k < 36; ++k) {
+        char item[8];
+        std::snprintf(item, sizeof item, "i%d", k);
+        add("z", item, k);
+    }
+    add("w", "i0", 100);
+    add("w", "t", 101);
+    add("w", "y", 102);
+    add("w", "y2", 103);
+    fs::path file = dir_ / "old.csv";
+    std::ofstream(file) << text;
+    fs::path store_path = dir_ / "old.db";
+    EventStore store(store_path.string());
+    store.ingest(file.string(), IngestOptions{}, BadRowPolicy::kReject);
+    EventTable table = store.load_table();
+    Split split = leave_last_out(table);
+    RecommenderInfo info;
+    info.items = table.items.texts();
+    count_popularity(table, 7, info);
+    info.data = {{"store", store_path.string()}};
+    ItemKnn knn;
+    knn.fit(split);
+    save_recommender(dir_ / "knn-old", knn, info);
+
+    RecommendService service(dir_ / "knn-old");
+    RecommendResponse r = service.recommend(request_for("z", 1));
+    ASSERT_EQ(items_of(r), (std::vector<std::string>{"t"}));
+    EXPECT_EQ(r.items[0].reason, "because you had i0");
 }
 
 TEST_F(Service, OwnedItemsOnlyWhenAsked) {

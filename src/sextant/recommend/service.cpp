@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <optional>
 
 #include "sextant/core/error.h"
 #include "sextant/core/progress.h"
@@ -16,9 +17,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// How many of the most recent distinct history items are tried as the reason of a
-// recommendation: each costs one more scoring of the history without it.
+// How many of the most recent distinct history items are tried at a time as the reason of a
+// recommendation: each costs one more scoring of the history without it. Items that no recent
+// item explains go on to older ones, a round at a time (up to kReasonRounds rounds): item-kNN's
+// and EASE's scores are sums over the whole history, where an old item can be the one that
+// brought a recommendation.
 constexpr std::size_t kReasonCandidates = 30;
+constexpr std::size_t kReasonRounds = 10;
 
 // The indices of the k highest scores among the items `keep` accepts, best first; ties go to
 // the lower item id, so answers are repeatable.
@@ -240,40 +245,61 @@ RecommendResponse RecommendService::recommend(const RecommendRequest& request) c
     });
     response.source = "model";
 
-    // The reason of each item: the recent history item whose removal lowers its score most.
-    std::vector<std::uint32_t> candidates;
-    for (auto it = history.rbegin(); it != history.rend() && candidates.size() < kReasonCandidates;
-         ++it) {
-        if (std::find(candidates.begin(), candidates.end(), *it) == candidates.end()) {
-            candidates.push_back(*it);
+    // The reason of each item: the history item whose removal lowers its score most, tried from
+    // the most recent distinct item back, a round of kReasonCandidates at a time.
+    std::vector<std::uint32_t> distinct;
+    for (auto it = history.rbegin(); it != history.rend(); ++it) {
+        if (std::find(distinct.begin(), distinct.end(), *it) == distinct.end()) {
+            distinct.push_back(*it);
         }
     }
-    std::vector<std::vector<std::uint32_t>> without(candidates.size());
-    std::vector<std::span<const std::uint32_t>> spans;
-    for (std::size_t c = 0; c < candidates.size(); ++c) {
-        for (std::uint32_t h : history) {
-            if (h != candidates[c]) {
-                without[c].push_back(h);
+    const std::size_t rounds = loaded_.kind == "popular" ? 0 : kReasonRounds;
+    std::vector<float> best_drop(top.size(), 0.0f);
+    std::vector<std::optional<std::uint32_t>> because(top.size());
+    std::vector<float> ablated;
+    for (std::size_t round = 0; round < rounds; ++round) {
+        const std::size_t first = round * kReasonCandidates;
+        const bool all_explained = std::all_of(because.begin(), because.end(),
+                                               [](const auto& b) { return b.has_value(); });
+        if (first >= distinct.size() || (round > 0 && all_explained)) {
+            break;
+        }
+        std::span<const std::uint32_t> candidates(
+            distinct.data() + first, std::min(kReasonCandidates, distinct.size() - first));
+        std::vector<std::vector<std::uint32_t>> without(candidates.size());
+        std::vector<std::span<const std::uint32_t>> spans;
+        for (std::size_t c = 0; c < candidates.size(); ++c) {
+            for (std::uint32_t h : history) {
+                if (h != candidates[c]) {
+                    without[c].push_back(h);
+                }
+            }
+            spans.emplace_back(without[c]);
+        }
+        ablated.assign(spans.size() * n, 0.0f);
+        model.score_batch(spans, ablated);
+        for (std::size_t k = 0; k < top.size(); ++k) {
+            // Later rounds only explain what the recent items could not.
+            if (round > 0 && because[k]) {
+                continue;
+            }
+            for (std::size_t c = 0; c < candidates.size(); ++c) {
+                float drop = scores[top[k]] - ablated[c * n + top[k]];
+                if (drop > best_drop[k]) {
+                    best_drop[k] = drop;
+                    because[k] = candidates[c];
+                }
             }
         }
-        spans.emplace_back(without[c]);
     }
-    std::vector<float> ablated(spans.size() * n);
-    if (loaded_.kind != "popular" && !spans.empty()) {
-        model.score_batch(spans, ablated);
-    }
-    for (std::uint32_t j : top) {
+    for (std::size_t k = 0; k < top.size(); ++k) {
+        const std::uint32_t j = top[k];
         RecommendedItem r;
         r.item = loaded_.info.items[j];
         r.score = scores[j];
         r.owned = owned.count(j) != 0;
-        float best_drop = 0;
-        for (std::size_t c = 0; c < candidates.size() && loaded_.kind != "popular"; ++c) {
-            float drop = scores[j] - ablated[c * n + j];
-            if (drop > best_drop) {
-                best_drop = drop;
-                r.because_item = loaded_.info.items[candidates[c]];
-            }
+        if (because[k]) {
+            r.because_item = loaded_.info.items[*because[k]];
         }
         if (!r.because_item.empty()) {
             r.reason = "because you had " + r.because_item;
