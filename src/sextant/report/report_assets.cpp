@@ -65,6 +65,8 @@ th, td { padding: 6px 10px; text-align: left; border-bottom: 1px solid var(--lin
 th { color: var(--muted); font-weight: 600; font-size: 12px; text-transform: uppercase;
   letter-spacing: 0.03em; }
 td.num, th.num { text-align: right; }
+th.group { text-align: center; border-bottom: 2px solid var(--line); }
+table.models { font-size: 13px; }
 tr.best td { background: #eff6ff; font-weight: 600; }
 .tag { display: inline-block; font-size: 11px; font-weight: 650; color: #fff;
   background: var(--accent); border-radius: 999px; padding: 0 8px; margin-left: 6px;
@@ -82,8 +84,8 @@ table.heat td.cell { width: 52px; min-width: 52px; height: 26px; text-align: cen
 table.heat td.empty { background: #f9fafb; }
 .dq { margin: 0; padding-left: 18px; }
 .dq li { margin: 2px 0; }
-.rec { display: grid; grid-template-columns: 3fr 2fr; gap: 24px; align-items: start; }
-@media (max-width: 900px) { .rec { grid-template-columns: 1fr; } }
+.rec { display: grid; grid-template-columns: 1fr; gap: 18px; }
+.rec > div:first-child { overflow-x: auto; }
 .protocol { background: #f9fafb; border: 1px solid var(--line); border-radius: 8px;
   padding: 12px 14px; font-size: 13px; color: #374151; }
 .protocol h3 { margin-top: 0; }
