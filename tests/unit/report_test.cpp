@@ -170,6 +170,13 @@ TEST(Report, SampleShowsTheHeadlineFigures) {
     EXPECT_NE(html.find("<tr class=\"best\"><td>sasrec"), std::string::npos);
     EXPECT_NE(html.find("Stopped: validation NDCG@10 did not improve"), std::string::npos);
     EXPECT_NE(html.find("7,412 users evaluated"), std::string::npos);
+    // Both protocols, each named, with every cut-off, coverage and popularity; a figure the
+    // summary lacks (popular has no sampled figures here) reads n/a.
+    EXPECT_NE(html.find("Full ranking: every item is a candidate"), std::string::npos);
+    EXPECT_NE(html.find("1 held-out item + 100 sampled"), std::string::npos);
+    for (const char* cell : {">4.1%<", ">10.2%<", ">0.0712<", ">0.187<", ">74.5%<", ">0.4867<"}) {
+        EXPECT_NE(html.find(cell), std::string::npos) << cell;
+    }
     EXPECT_EQ(html.find("Synthetic data"), std::string::npos);
     // Daily, weekly/monthly (one canvas with a toggle), histogram, one learning curve.
     EXPECT_EQ(count_of(html, "<canvas "), 4u);
