@@ -59,19 +59,24 @@ protected:
         dir_ = testing::make_temp_dir("service");
         store_ = dir_ / "sextant.db";
         ingest("events.csv", kEvents);
-        EventStore store(store_.string());
-        EventTable table = store.load_table();
-        Split split = leave_last_out(table);
-        RecommenderInfo info;
-        info.items = table.items.texts();
-        count_popularity(table, 7, info);
-        info.data = {{"store", store_.string()}};
+        auto [split, info] = split_of(store_);
         ItemKnn knn;
         knn.fit(split);
         save_recommender(dir_ / "knn", knn, info);
         MostPopular popular;
         popular.fit(split);
         save_recommender(dir_ / "popular", popular, info);
+    }
+
+    // The leave-last-out split of a store's table and the model information saved beside it.
+    static std::pair<Split, RecommenderInfo> split_of(const fs::path& store_path) {
+        EventStore store(store_path.string());
+        EventTable table = store.load_table();
+        RecommenderInfo info;
+        info.items = table.items.texts();
+        count_popularity(table, 7, info);
+        info.data = {{"store", store_path.string()}};
+        return {leave_last_out(table), std::move(info)};
     }
     void TearDown() override { fs::remove_all(dir_); }
 
@@ -141,14 +146,8 @@ TEST_F(Service, ItemKnnReasonReachesBackPastTheMostRecentItems) {
     fs::path file = dir_ / "old.csv";
     std::ofstream(file) << text;
     fs::path store_path = dir_ / "old.db";
-    EventStore store(store_path.string());
-    store.ingest(file.string(), IngestOptions{}, BadRowPolicy::kReject);
-    EventTable table = store.load_table();
-    Split split = leave_last_out(table);
-    RecommenderInfo info;
-    info.items = table.items.texts();
-    count_popularity(table, 7, info);
-    info.data = {{"store", store_path.string()}};
+    EventStore(store_path.string()).ingest(file.string(), IngestOptions{}, BadRowPolicy::kReject);
+    auto [split, info] = split_of(store_path);
     ItemKnn knn;
     knn.fit(split);
     save_recommender(dir_ / "knn-old", knn, info);
