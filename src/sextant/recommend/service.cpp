@@ -50,6 +50,61 @@ std::string events_text(std::uint64_t n) {
     return with_commas(n) + (n == 1 ? " event" : " events");
 }
 
+// The reason of each of the `top` items: the history item whose removal lowers its score most,
+// tried from the most recent distinct item back, a round of kReasonCandidates at a time; nullopt
+// when no removal lowers it. `scores` are the model's scores of the whole history.
+std::vector<std::optional<std::uint32_t>> reason_items(const Recommender& model,
+                                                       std::span<const std::uint32_t> history,
+                                                       std::span<const float> scores,
+                                                       std::span<const std::uint32_t> top) {
+    const std::size_t n = scores.size();
+    std::vector<std::uint32_t> distinct;
+    for (auto it = history.rbegin(); it != history.rend(); ++it) {
+        if (std::find(distinct.begin(), distinct.end(), *it) == distinct.end()) {
+            distinct.push_back(*it);
+        }
+    }
+    std::vector<float> best_drop(top.size(), 0.0f);
+    std::vector<std::optional<std::uint32_t>> because(top.size());
+    std::vector<float> ablated;
+    for (std::size_t round = 0; round < kReasonRounds; ++round) {
+        const std::size_t first = round * kReasonCandidates;
+        const bool all_explained = std::all_of(because.begin(), because.end(),
+                                               [](const auto& b) { return b.has_value(); });
+        if (first >= distinct.size() || (round > 0 && all_explained)) {
+            break;
+        }
+        std::span<const std::uint32_t> candidates(
+            distinct.data() + first, std::min(kReasonCandidates, distinct.size() - first));
+        std::vector<std::vector<std::uint32_t>> without(candidates.size());
+        std::vector<std::span<const std::uint32_t>> spans;
+        for (std::size_t c = 0; c < candidates.size(); ++c) {
+            for (std::uint32_t h : history) {
+                if (h != candidates[c]) {
+                    without[c].push_back(h);
+                }
+            }
+            spans.emplace_back(without[c]);
+        }
+        ablated.assign(spans.size() * n, 0.0f);
+        model.score_batch(spans, ablated);
+        for (std::size_t k = 0; k < top.size(); ++k) {
+            // Later rounds only explain what the recent items could not.
+            if (round > 0 && because[k]) {
+                continue;
+            }
+            for (std::size_t c = 0; c < candidates.size(); ++c) {
+                float drop = scores[top[k]] - ablated[c * n + top[k]];
+                if (drop > best_drop[k]) {
+                    best_drop[k] = drop;
+                    because[k] = candidates[c];
+                }
+            }
+        }
+    }
+    return because;
+}
+
 }  // namespace
 
 nlohmann::json RecommendResponse::to_json() const {
@@ -245,53 +300,9 @@ RecommendResponse RecommendService::recommend(const RecommendRequest& request) c
     });
     response.source = "model";
 
-    // The reason of each item: the history item whose removal lowers its score most, tried from
-    // the most recent distinct item back, a round of kReasonCandidates at a time.
-    std::vector<std::uint32_t> distinct;
-    for (auto it = history.rbegin(); it != history.rend(); ++it) {
-        if (std::find(distinct.begin(), distinct.end(), *it) == distinct.end()) {
-            distinct.push_back(*it);
-        }
-    }
-    const std::size_t rounds = loaded_.kind == "popular" ? 0 : kReasonRounds;
-    std::vector<float> best_drop(top.size(), 0.0f);
-    std::vector<std::optional<std::uint32_t>> because(top.size());
-    std::vector<float> ablated;
-    for (std::size_t round = 0; round < rounds; ++round) {
-        const std::size_t first = round * kReasonCandidates;
-        const bool all_explained = std::all_of(because.begin(), because.end(),
-                                               [](const auto& b) { return b.has_value(); });
-        if (first >= distinct.size() || (round > 0 && all_explained)) {
-            break;
-        }
-        std::span<const std::uint32_t> candidates(
-            distinct.data() + first, std::min(kReasonCandidates, distinct.size() - first));
-        std::vector<std::vector<std::uint32_t>> without(candidates.size());
-        std::vector<std::span<const std::uint32_t>> spans;
-        for (std::size_t c = 0; c < candidates.size(); ++c) {
-            for (std::uint32_t h : history) {
-                if (h != candidates[c]) {
-                    without[c].push_back(h);
-                }
-            }
-            spans.emplace_back(without[c]);
-        }
-        ablated.assign(spans.size() * n, 0.0f);
-        model.score_batch(spans, ablated);
-        for (std::size_t k = 0; k < top.size(); ++k) {
-            // Later rounds only explain what the recent items could not.
-            if (round > 0 && because[k]) {
-                continue;
-            }
-            for (std::size_t c = 0; c < candidates.size(); ++c) {
-                float drop = scores[top[k]] - ablated[c * n + top[k]];
-                if (drop > best_drop[k]) {
-                    best_drop[k] = drop;
-                    because[k] = candidates[c];
-                }
-            }
-        }
-    }
+    const std::vector<std::optional<std::uint32_t>> because =
+        loaded_.kind == "popular" ? std::vector<std::optional<std::uint32_t>>(top.size())
+                                  : reason_items(model, history, scores, top);
     for (std::size_t k = 0; k < top.size(); ++k) {
         const std::uint32_t j = top[k];
         RecommendedItem r;
