@@ -38,6 +38,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_flags.h"
 #include "sextant/core/error.h"
 #include "sextant/core/log.h"
 #include "sextant/core/time.h"
@@ -51,6 +52,8 @@
 #include "sextant/predict/metrics.h"
 
 namespace {
+
+using sextant::bench::parse_unsigned;
 
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
@@ -82,16 +85,6 @@ double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
     std::size_t n = v.size();
     return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-std::uint64_t parse_unsigned(const std::string& flag, const char* text, std::uint64_t max) {
-    char* end = nullptr;
-    unsigned long long n = std::strtoull(text, &end, 10);
-    if (*text == '\0' || *end != '\0' || n > max || text[0] == '-') {
-        sextant::throw_invalid(flag + " wants a whole number from 0 to " + std::to_string(max) +
-                               ", not \"" + text + "\"");
-    }
-    return n;
 }
 
 BenchOptions parse_args(int argc, char** argv) {

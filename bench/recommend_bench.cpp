@@ -36,6 +36,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_flags.h"
 #include "sextant/core/error.h"
 #include "sextant/core/log.h"
 #include "sextant/data/ingest.h"
@@ -49,6 +50,9 @@
 #include "sextant/recommend/split.h"
 
 namespace {
+
+using sextant::bench::parse_real;
+using sextant::bench::parse_unsigned;
 
 using Json = nlohmann::json;
 
@@ -88,26 +92,6 @@ std::uint64_t peak_rss_bytes() {
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
     return static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;  // Linux reports KiB
-}
-
-std::uint64_t parse_unsigned(const std::string& flag, const char* text, std::uint64_t max) {
-    char* end = nullptr;
-    unsigned long long n = std::strtoull(text, &end, 10);
-    if (*text == '\0' || *end != '\0' || n > max || text[0] == '-') {
-        sextant::throw_invalid(flag + " wants a whole number from 0 to " + std::to_string(max) +
-                               ", not \"" + text + "\"");
-    }
-    return n;
-}
-
-double parse_real(const std::string& flag, const char* text, double max) {
-    char* end = nullptr;
-    double x = std::strtod(text, &end);
-    if (*text == '\0' || *end != '\0' || !(x >= 0 && x <= max)) {
-        sextant::throw_invalid(flag + " wants a number from 0 to " + std::to_string(max) +
-                               ", not \"" + text + "\"");
-    }
-    return x;
 }
 
 BenchOptions parse_args(int argc, char** argv) {
