@@ -15,8 +15,8 @@ inline std::uint64_t parse_unsigned(const std::string& flag, const char* text, s
     char* end = nullptr;
     unsigned long long n = std::strtoull(text, &end, 10);
     if (*text == '\0' || *end != '\0' || n > max || text[0] == '-') {
-        throw_invalid(flag + " wants a whole number from 0 to " + std::to_string(max) +
-                      ", not \"" + text + "\"");
+        throw_invalid(flag + " wants a whole number from 0 to " + std::to_string(max) + ", not \"" +
+                      text + "\"");
     }
     return n;
 }
